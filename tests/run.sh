@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# Runs the unit test binaries and the bats integration suites, counts their
+# TAP lines, and ends with one line "N passed, N failed[, N skipped]".
+#   tests/run.sh [--unit|--integration] [FILTER]
+# PODKIT_BUILD points at the build dir holding podrun/podnet/pod and tests/.
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(dirname "$here")
+export PODKIT_BUILD=${PODKIT_BUILD:-$top/build}
+export PODKIT_TOP=$top
+export PATH="$PODKIT_BUILD:$PATH"
+mode=all
+case "${1:-}" in
+--unit) mode=unit; shift ;;
+--integration) mode=integration; shift ;;
+esac
+filter=${1:-}
+
+passed=0 failed=0 skipped=0
+failures=()
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+
+count() { # $1 = suite name; TAP on stdin is echoed and counted
+  local suite=$1 line
+  while IFS= read -r line; do
+    printf '%s\n' "$line"
+    case "$line" in
+    "ok "*"# skip"* | "ok "*"# SKIP"*) skipped=$((skipped + 1)) ;;
+    "ok "*) passed=$((passed + 1)) ;;
+    "not ok "*) failed=$((failed + 1)); failures+=("$suite: ${line#not ok }") ;;
+    esac
+  done
+}
+
+if [ "$mode" != integration ]; then
+  for t in "$PODKIT_BUILD"/tests/test_*; do
+    [ -x "$t" ] || continue
+    [ -n "$filter" ] && [[ "$t" != *"$filter"* ]] && continue
+    echo "# unit: $(basename "$t")"
+    "$t" >"$log" 2>&1
+    rc=$?
+    count "$(basename "$t")" <"$log"
+    if [ $rc -ne 0 ] && ! grep -q '^not ok' "$log"; then
+      failed=$((failed + 1)); failures+=("$(basename "$t"): exited $rc")
+    fi
+  done
+fi
+
+if [ "$mode" != unit ]; then
+  if ! command -v bats >/dev/null; then
+    echo "# bats is not installed: run scripts/install-deps.sh" >&2
+    failed=$((failed + 1))
+  else
+    for t in "$top"/tests/integration/*.bats; do
+      [ -f "$t" ] || continue
+      [ -n "$filter" ] && [[ "$t" != *"$filter"* ]] && continue
+      echo "# integration: $(basename "$t")"
+      bats --tap "$t" >"$log" 2>&1
+      count "$(basename "$t")" <"$log"
+    done
+  fi
+fi
+
+if [ ${#failures[@]} -gt 0 ]; then
+  echo "# failures:"
+  printf '#   %s\n' "${failures[@]}"
+fi
+if [ "$skipped" -gt 0 ]; then
+  echo "$passed passed, $failed failed, $skipped skipped"
+else
+  echo "$passed passed, $failed failed"
+fi
+[ "$failed" -eq 0 ]
