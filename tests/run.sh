@@ -33,6 +33,26 @@ count() { # $1 = suite name; TAP on stdin is echoed and counted
   done
 }
 
+# What the kernel and the state dirs hold before the suites run; compared
+# after them, so a suite that leaks a netns, link, nft table, mount, cgroup
+# or state file fails the run even when each of its tests passed.
+snapshot() {
+  {
+    ip netns list 2>/dev/null | awk '{print "netns " $1}'
+    ip -o link show 2>/dev/null | awk -F': ' '{split($2, a, "@"); print "link " a[1]}'
+    nft list tables 2>/dev/null | sed 's/^/nft /'
+    awk '{print "mount " $2}' /proc/mounts
+    for d in /run/podrun /run/podnet /run/pod; do
+      [ -d "$d" ] && ls -A "$d" 2>/dev/null | sed "s|^|state $d/|"
+    done
+    find /sys/fs/cgroup -maxdepth 3 -type d \( -name 'podrun*' -o -name 'pkt*' \) 2>/dev/null | sed 's/^/cgroup /'
+  } | sort -u
+}
+before=$(mktemp)
+after=$(mktemp)
+trap 'rm -f "$log" "$before" "$after"' EXIT
+snapshot >"$before"
+
 if [ "$mode" != integration ]; then
   for t in "$PODKIT_BUILD"/tests/test_*; do
     [ -x "$t" ] || continue
@@ -59,6 +79,19 @@ if [ "$mode" != unit ]; then
       bats --tap "$t" >"$log" 2>&1
       count "$(basename "$t")" <"$log"
     done
+  fi
+fi
+
+if [ "$mode" != unit ]; then
+  snapshot >"$after"
+  leaked=$(comm -13 "$before" "$after")
+  if [ -n "$leaked" ]; then
+    echo "not ok - leak check: left behind after the suites:"
+    echo "$leaked" | sed 's/^/#   /'
+    failed=$((failed + 1)); failures+=("leak check: $(echo $leaked | head -c 300)")
+  else
+    echo "ok - leak check: no netns, link, nft table, mount, cgroup or state left"
+    passed=$((passed + 1))
   fi
 fi
 

@@ -4,7 +4,12 @@
  * problem ("process.args: expected an array of strings").  Unknown fields are
  * ignored.  Subtrees that belong to later subsystems (seccomp, resources,
  * devices) are kept as borrowed json_t references and parsed by their owner
- * module, which reports paths the same way. */
+ * module, which reports paths the same way.
+ *
+ * Ownership: every string and array in a parsed spec lives as long as the
+ * spec and is released by spec_free() alone.  Strings mostly point straight
+ * into root_json (no copies on the create path), so treat them as read-only
+ * and copy what must outlive the spec. */
 #ifndef PODKIT_SPEC_H
 #define PODKIT_SPEC_H
 
@@ -58,12 +63,15 @@ struct spec_mount {
   char *source;
   char **options; /* raw option strings, NULL-terminated */
   /* derived from options: */
-  unsigned long flags;      /* MS_* applied at mount time */
+  unsigned long flags;       /* MS_* applied at mount time */
   unsigned long clear_flags; /* MS_* explicitly cleared (rw, suid, ...) */
   unsigned long propagation; /* MS_SHARED|MS_PRIVATE|... | MS_REC, 0 if none */
   bool bind;                 /* bind or rbind */
   bool recursive_ro;         /* "rro": MOUNT_ATTR_RDONLY with AT_RECURSIVE */
   char *data;                /* remaining fs-specific options joined by ',' */
+  /* "rro", "rnosuid", "rnoatime", ...: attr_set/attr_clr of a struct
+   * mount_attr for mount_setattr(AT_RECURSIVE); 0 when none given. */
+  uint64_t rec_attr_set, rec_attr_clr;
 };
 
 enum spec_ns_type {
@@ -140,6 +148,11 @@ struct spec {
   json_t *resources; /* borrowed linux.resources or NULL */
   json_t *devices;   /* borrowed linux.devices or NULL */
   json_t *seccomp;   /* borrowed linux.seccomp or NULL */
+
+  /* linux.rootfsPropagation as MS_* flags (MS_PRIVATE|MS_REC, ...), 0 if
+   * unset. */
+  unsigned long rootfs_propagation_flags;
+  void *arena; /* private to spec.c: the blocks the arrays live in */
 };
 
 /* Parse a config.json document.  On success *out owns everything. */
@@ -153,8 +166,8 @@ void spec_free(struct spec *s);
  * as pretty JSON text; caller frees. */
 char *spec_default_json(void);
 
-const char *spec_ns_name(enum spec_ns_type t);         /* "network" */
-int spec_ns_clone_flag(enum spec_ns_type t);           /* CLONE_NEWNET */
+const char *spec_ns_name(enum spec_ns_type t);          /* "network" */
+int spec_ns_clone_flag(enum spec_ns_type t);            /* CLONE_NEWNET */
 const char *spec_hook_kind_name(enum spec_hook_kind k); /* "createRuntime" */
 
 /* Capability name ("CAP_KILL") to number, -1 if unknown. */
