@@ -213,7 +213,7 @@ int state_read(const char *root, const char *id, struct state **out, pk_error **
   if (asprintf(&path, "%s/%s/" STATE_FILE, root, id) < 0)
     return error_set(err, ENOMEM, "state of %s", id);
   if (file_read_all(path, 1 << 20, &text, &len, err) < 0) {
-    if ((*err)->errnum == ENOENT) {
+    if (err && *err && (*err)->errnum == ENOENT) {
       error_free(err);
       return error_set_code(err, ENOENT, "container %s does not exist", id);
     }

@@ -1,0 +1,1272 @@
+/* SPDX-License-Identifier: MIT */
+#include "container.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "console.h"
+#include "hooks.h"
+#include "linux.h"
+#include "log.h"
+#include "process.h"
+#include "spec.h"
+#include "state.h"
+#include "util.h"
+
+#ifndef CLONE_PIDFD
+#define CLONE_PIDFD 0x00001000
+#endif
+#ifndef CLONE_NEWTIME
+#define CLONE_NEWTIME 0x00000080
+#endif
+
+enum { MSG_GO = 'G', MSG_HOOKS = 'H', MSG_CONTINUE = 'C', MSG_READY = 'Y', MSG_ERROR = 'E' };
+
+struct msg_hdr {
+  uint32_t type;
+  int32_t errnum;
+};
+
+/* SOCK_SEQPACKET keeps message boundaries; the payload stays below the
+ * default socket buffer so one send is one message. */
+#define MSG_TEXT_MAX (192 * 1024)
+
+static int msg_send(int fd, int type, int errnum, const char *text) {
+  struct msg_hdr h = {.type = (uint32_t)type, .errnum = errnum};
+  size_t len = text ? strlen(text) : 0;
+  struct iovec iov[2] = {
+      {.iov_base = &h, .iov_len = sizeof(h)},
+      {.iov_base = (void *)text, .iov_len = len > MSG_TEXT_MAX ? MSG_TEXT_MAX : len}};
+  struct msghdr m = {.msg_iov = iov, .msg_iovlen = 2};
+  while (sendmsg(fd, &m, MSG_NOSIGNAL) < 0) {
+    if (errno != EINTR)
+      return -1;
+  }
+  return 0;
+}
+
+/* Returns the message type, 0 on EOF (the peer died), -1 on error; *text
+ * (malloc'ed, NUL-terminated) gets the payload when asked for. */
+static int msg_recv(int fd, int *errnum, char **text) {
+  cleanup_free char *buf = NULL;
+  struct msg_hdr h;
+  ssize_t n;
+
+  /* peek the size first: most messages are 8 bytes, and a big buffer
+   * would cost an mmap per message */
+  do
+    n = recv(fd, &h, sizeof(h), MSG_PEEK | MSG_TRUNC);
+  while (n < 0 && errno == EINTR);
+  if (n <= 0)
+    return n == 0 ? 0 : -1;
+  buf = malloc((size_t)n + 1);
+  if (buf == NULL)
+    return -1;
+  do
+    n = recv(fd, buf, (size_t)n, 0);
+  while (n < 0 && errno == EINTR);
+  if (n <= 0)
+    return n == 0 ? 0 : -1;
+  if ((size_t)n < sizeof(h)) {
+    errno = EPROTO;
+    return -1;
+  }
+  memcpy(&h, buf, sizeof(h));
+  if (errnum)
+    *errnum = h.errnum;
+  if (text) {
+    size_t len = (size_t)n - sizeof(h);
+    memmove(buf, buf + sizeof(h), len);
+    buf[len] = '\0';
+    *text = take_ptr(buf);
+  }
+  return (int)h.type;
+}
+
+/* ---- create ---- */
+
+struct create_ctx {
+  const struct container_opts *o;
+  struct spec *spec;
+  char *bundle; /* absolute */
+  char *rootfs; /* absolute */
+  int bundle_fd;
+  int sync_parent, sync_child;
+  int lock_fd;
+  int state_dirfd;
+  int console_fd;
+  int n_keep;
+  int ns_fds[SPEC_NS_COUNT]; /* namespaces the child joins itself */
+  bool user_new, user_joined;
+  bool child_hooks; /* the child asks for the state JSON */
+  bool parent_hooks;
+};
+
+static bool spec_has_hooks(const struct spec *s, enum spec_hook_kind k) {
+  return s->hooks[k].n > 0;
+}
+
+static bool ns_new(const struct spec *s, enum spec_ns_type t) {
+  return s->ns[t].present && s->ns[t].path == NULL;
+}
+
+static bool ns_joined(const struct spec *s, enum spec_ns_type t) {
+  return s->ns[t].present && s->ns[t].path != NULL;
+}
+
+static __attribute__((noreturn)) void child_fail(int sock, pk_error **err) {
+  if (msg_send(sock, MSG_ERROR, (*err)->errnum, (*err)->msg) < 0)
+    dprintf(STDERR_FILENO, "podrun: %s\n", (*err)->msg);
+  _exit(1);
+}
+
+static __attribute__((noreturn)) void child_main(struct create_ctx *c) {
+  const struct spec *s = c->spec;
+  const struct spec_process *p = &s->process;
+  int sock = c->sync_child;
+  cleanup_error pk_error *err = NULL;
+  cleanup_free char *state_json = NULL;
+  cleanup_close int rootfd = -1;
+  char *exec_path = NULL;
+  char **env;
+  int type, e = 0, fifo;
+  bool mount_new = ns_new(s, SPEC_NS_MOUNT);
+
+  /* The directory lock is an open file description: a copy held here would
+   * keep `start` waiting on it forever. */
+  close(c->lock_fd);
+  close(c->sync_parent);
+
+  type = msg_recv(sock, &e, NULL);
+  if (type != MSG_GO)
+    _exit(1);
+  if (c->user_new) {
+    /* become the namespace's root now that the parent wrote the maps */
+    if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0) {
+      error_set(&err, errno, "become root in the new user namespace");
+      child_fail(sock, &err);
+    }
+  }
+  if (c->user_joined) {
+    /* user first: the other namespaces are then owned by it */
+    static const enum spec_ns_type order[] = {SPEC_NS_USER, SPEC_NS_IPC,    SPEC_NS_UTS,
+                                              SPEC_NS_NET,  SPEC_NS_CGROUP, SPEC_NS_MOUNT};
+    int flags = 0;
+    for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
+      enum spec_ns_type t = order[i];
+      if (c->ns_fds[t] >= 0 && linux_ns_join(c->ns_fds[t], t, s->ns[t].path, &err) < 0)
+        child_fail(sock, &err);
+    }
+    for (enum spec_ns_type t = SPEC_NS_NET; t <= SPEC_NS_MOUNT; t++)
+      if (t != SPEC_NS_USER && ns_new(s, t))
+        flags |= linux_ns_type(t);
+    if (flags && unshare(flags) < 0) {
+      error_set(&err, errno, "unshare namespaces");
+      child_fail(sock, &err);
+    }
+  } else if (c->ns_fds[SPEC_NS_MOUNT] >= 0) {
+    if (linux_ns_join(c->ns_fds[SPEC_NS_MOUNT], SPEC_NS_MOUNT, s->ns[SPEC_NS_MOUNT].path, &err) < 0)
+      child_fail(sock, &err);
+  }
+  for (int t = 0; t < SPEC_NS_COUNT; t++)
+    if (c->ns_fds[t] >= 0)
+      close(c->ns_fds[t]);
+  /* after the parent put us into the container's cgroup, so that the new
+   * cgroup namespace is rooted there */
+  if (ns_new(s, SPEC_NS_CGROUP) && unshare(CLONE_NEWCGROUP) < 0) {
+    error_set(&err, errno, "unshare the cgroup namespace");
+    child_fail(sock, &err);
+  }
+  /* modes of device nodes and mount points exactly as asked; the
+   * process's umask is set just before exec */
+  umask(0);
+  /* relative bind sources are relative to the bundle; by fd, since a
+   * mapped root may not be able to walk the path to it */
+  if (fchdir(c->bundle_fd) < 0) {
+    error_set(&err, errno, "chdir %s", c->bundle);
+    child_fail(sock, &err);
+  }
+  close(c->bundle_fd);
+  if (mount_new) {
+    if (linux_rootfs_prepare(s, c->rootfs, &rootfd, &err) < 0)
+      child_fail(sock, &err);
+    if (p->cwd && linux_cwd_create(rootfd, p->cwd, &err) < 0)
+      child_fail(sock, &err);
+  }
+  if ((s->hostname || s->domainname) && linux_hostname_set(s, &err) < 0)
+    child_fail(sock, &err);
+  if (process_oom_score_adj_set(p, &err) < 0 || process_rlimits_apply(p, &err) < 0)
+    child_fail(sock, &err);
+
+  if (c->child_hooks || c->parent_hooks) {
+    if (msg_send(sock, MSG_HOOKS, 0, NULL) < 0)
+      _exit(1);
+    type = msg_recv(sock, &e, &state_json);
+    if (type != MSG_CONTINUE)
+      _exit(1);
+    if (spec_has_hooks(s, SPEC_HOOK_CREATE_CONTAINER) &&
+        hooks_run(s, SPEC_HOOK_CREATE_CONTAINER, state_json, &err) < 0)
+      child_fail(sock, &err);
+  }
+
+  if (mount_new) {
+    if (linux_root_pivot(c->rootfs, c->o->no_pivot, &err) < 0)
+      child_fail(sock, &err);
+    if (linux_rootfs_finalize(s, &err) < 0)
+      child_fail(sock, &err);
+  }
+  if (setsid() < 0 && errno != EPERM) {
+    error_set(&err, errno, "setsid");
+    child_fail(sock, &err);
+  }
+  if (c->console_fd >= 0) {
+    if (console_pty_setup(c->console_fd, p->console_height, p->console_width, &err) < 0)
+      child_fail(sock, &err);
+    close(c->console_fd);
+  }
+  /* ==== SECCOMP without noNewPrivileges: loading a filter then needs
+   * CAP_SYS_ADMIN, which process_identity_apply() may drop, so such a
+   * filter goes here (runc does the same); with noNewPrivileges it goes
+   * at the second SECCOMP mark below, just before execve. ==== */
+  if (process_identity_apply(p, &err) < 0 || process_cwd_umask_apply(p, &err) < 0)
+    child_fail(sock, &err);
+  if (process_exec_path(p, &exec_path, &err) < 0)
+    child_fail(sock, &err);
+  env = process_env_build(p, c->n_keep - c->o->preserve_fds);
+  if (process_fds_prepare(c->n_keep, &err) < 0)
+    child_fail(sock, &err);
+  if (msg_send(sock, MSG_READY, 0, NULL) < 0)
+    _exit(1);
+  close(sock);
+
+  /* Wait for `start`: opening a FIFO for writing blocks until a reader
+   * opens it.  The state dir fd still reaches the host's directory after
+   * the pivot, and needs no /proc in the container. */
+  do
+    fifo = openat(c->state_dirfd, "exec.fifo", O_WRONLY | O_CLOEXEC);
+  while (fifo < 0 && errno == EINTR);
+  if (fifo < 0 || write(fifo, "0", 1) != 1) {
+    dprintf(STDERR_FILENO, "podrun: %s: wait for start: %s\n", c->o->id, strerror(errno));
+    _exit(1);
+  }
+  /* fifo stays open, close-on-exec: `start` sees EOF once execve has
+   * happened, so poststart hooks never run before the user process */
+  close(c->state_dirfd);
+
+  if (spec_has_hooks(s, SPEC_HOOK_START_CONTAINER)) {
+    char *st = state_json ? strstr(state_json, "\"status\":\"creating\"") : NULL;
+    if (st)
+      memcpy(st, "\"status\":\"created\" ", strlen("\"status\":\"created\" "));
+    if (hooks_run(s, SPEC_HOOK_START_CONTAINER, state_json, &err) < 0) {
+      dprintf(STDERR_FILENO, "podrun: %s\n", err->msg);
+      _exit(1);
+    }
+  }
+  /* ==== SECCOMP (noNewPrivileges set): install the filter here, the last
+   * step before execve, so that everything above may still use the
+   * syscalls it blocks.  Errors here can only go to stderr: create has
+   * returned already. ==== */
+  process_signals_reset();
+  execve(exec_path, p->args, env);
+  dprintf(STDERR_FILENO, "podrun: exec %s: %s\n", p->args[0], strerror(errno));
+  _exit(127);
+}
+
+struct pk_clone_args {
+  uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls;
+};
+
+static pid_t clone_child(unsigned long flags, int *pidfd) {
+  struct pk_clone_args a = {
+      .flags = flags | CLONE_PIDFD, .pidfd = (uint64_t)(uintptr_t)pidfd, .exit_signal = SIGCHLD};
+  long r = syscall(SYS_clone3, &a, sizeof(a));
+  if (r < 0 && errno == ENOSYS && !(flags & CLONE_NEWTIME)) {
+    *pidfd = -1;
+    r = syscall(SYS_clone, flags | SIGCHLD, 0, 0, 0, 0);
+  }
+  return (pid_t)r;
+}
+
+/* Move fd out of 3..min-1, where the preserved fds live. */
+static int fd_above(int fd, int min) {
+  int n;
+  if (fd < 0 || fd >= min)
+    return fd;
+  n = fcntl(fd, F_DUPFD_CLOEXEC, min);
+  if (n >= 0)
+    close(fd);
+  return n;
+}
+
+static const char *ns_proc_name(enum spec_ns_type t) {
+  static const char *names[SPEC_NS_COUNT] = {"pid", "net",  "ipc",    "uts",
+                                             "mnt", "user", "cgroup", "time"};
+  return names[t];
+}
+
+/* Namespaces the parent enters before clone and leaves again right after:
+ * pid and time apply to children only, and the others are joined before a
+ * new user namespace is made, as the kernel's ownership rules want. */
+struct parent_ns {
+  int saved[SPEC_NS_COUNT];
+  int target[SPEC_NS_COUNT];
+};
+
+static int parent_ns_enter(const struct create_ctx *c, struct parent_ns *pn, pk_error **err) {
+  const struct spec *s = c->spec;
+  for (int t = 0; t < SPEC_NS_COUNT; t++)
+    pn->saved[t] = pn->target[t] = -1;
+  for (enum spec_ns_type t = 0; t < SPEC_NS_COUNT; t++) {
+    char self[32];
+    bool here = (t == SPEC_NS_PID || t == SPEC_NS_TIME) ||
+                (!c->user_joined && t != SPEC_NS_USER && t != SPEC_NS_MOUNT);
+    if (!here || !(ns_joined(s, t) || (t == SPEC_NS_TIME && ns_new(s, t))))
+      continue;
+    snprintf(self, sizeof(self), "/proc/self/ns/%s", ns_proc_name(t));
+    pn->saved[t] = open(self, O_RDONLY | O_CLOEXEC);
+    if (pn->saved[t] < 0)
+      return error_set(err, errno, "open %s", self);
+    if (t == SPEC_NS_TIME && ns_new(s, t)) {
+      /* clone(2) has no room for CLONE_NEWTIME: unshare it for children */
+      if (unshare(CLONE_NEWTIME) < 0)
+        return error_set(err, errno, "new time namespace");
+      continue;
+    }
+    pn->target[t] = linux_ns_open(s, t, err);
+    if (pn->target[t] < 0 || linux_ns_join(pn->target[t], t, s->ns[t].path, err) < 0)
+      return -1;
+  }
+  return 0;
+}
+
+static int parent_ns_leave(struct parent_ns *pn, pk_error **err) {
+  int ret = 0;
+  for (enum spec_ns_type t = 0; t < SPEC_NS_COUNT; t++) {
+    if (pn->saved[t] >= 0) {
+      if (setns(pn->saved[t], linux_ns_type(t)) < 0 && ret == 0)
+        ret = error_set(err, errno, "return to podrun's %s namespace", ns_proc_name(t));
+      close(pn->saved[t]);
+      pn->saved[t] = -1;
+    }
+    if (pn->target[t] >= 0)
+      close(pn->target[t]);
+    pn->target[t] = -1;
+  }
+  return ret;
+}
+
+static int pidfd_open_compat(pid_t pid) {
+  return (int)syscall(SYS_pidfd_open, pid, 0);
+}
+
+/* SIGKILL pid (when it is still the process with start_time) and wait until
+ * it is gone; it is not necessarily our child. */
+static int process_kill_wait(pid_t pid, unsigned long long start_time, pk_error **err) {
+  cleanup_close int pfd = pidfd_open_compat(pid);
+  struct pollfd pl;
+  if (pfd < 0)
+    return errno == ESRCH ? 0 : error_set(err, errno, "pidfd_open %d", (int)pid);
+  if (proc_start_time(pid) != start_time)
+    return 0;
+  if (syscall(SYS_pidfd_send_signal, pfd, SIGKILL, NULL, 0) < 0 && errno != ESRCH)
+    return error_set(err, errno, "kill %d", (int)pid);
+  pl.fd = pfd;
+  pl.events = POLLIN;
+  while (poll(&pl, 1, 30000) < 0) {
+    if (errno != EINTR)
+      return error_set(err, errno, "wait for %d", (int)pid);
+  }
+  /* our own child (run, a failed create): reap it */
+  waitpid(pid, NULL, WNOHANG);
+  return 0;
+}
+
+struct created {
+  pid_t pid;
+  int pidfd;
+  struct spec *spec;
+  struct state st;
+};
+
+static void created_clear(struct created *cr) {
+  if (cr->pidfd >= 0)
+    close(cr->pidfd);
+  spec_free(cr->spec);
+  free(cr->st.bundle);
+  free(cr->st.rootfs);
+  free(cr->st.created);
+  json_decref(cr->st.annotations);
+  json_decref(cr->st.extra);
+  memset(cr, 0, sizeof(*cr));
+  cr->pidfd = -1;
+}
+
+static char *rootfs_abs(const char *bundle, const char *root_path, pk_error **err) {
+  cleanup_free char *joined = NULL;
+  char *r;
+  if (root_path == NULL || *root_path == '\0') {
+    error_set(err, 0, "root.path: required");
+    return NULL;
+  }
+  if (root_path[0] == '/')
+    joined = strdup(root_path);
+  else if (asprintf(&joined, "%s/%s", bundle, root_path) < 0)
+    joined = NULL;
+  if (joined == NULL) {
+    error_set(err, ENOMEM, "root.path");
+    return NULL;
+  }
+  r = realpath(joined, NULL);
+  if (r == NULL)
+    error_set(err, errno, "root.path %s", joined);
+  return r;
+}
+
+static int create_internal(const struct container_opts *o, struct created *cr, pk_error **err) {
+  struct create_ctx c = {.o = o,
+                         .bundle_fd = -1,
+                         .sync_parent = -1,
+                         .sync_child = -1,
+                         .lock_fd = -1,
+                         .state_dirfd = -1,
+                         .console_fd = -1};
+  struct parent_ns pn;
+  cleanup_free char *dir = NULL;
+  char created_ts[64];
+  unsigned long flags = 0;
+  int n_listen, sv[2], pidfd = -1, ret = -1;
+  bool dir_made = false, pid_file_written = false;
+  pid_t pid = -1;
+
+  for (int t = 0; t < SPEC_NS_COUNT; t++)
+    c.ns_fds[t] = pn.saved[t] = pn.target[t] = -1;
+  c.bundle = realpath(o->bundle ? o->bundle : ".", NULL);
+  if (c.bundle == NULL) {
+    error_set(err, errno, "bundle %s", o->bundle ? o->bundle : ".");
+    goto out;
+  }
+  if (spec_load(c.bundle, &c.spec, err) < 0)
+    goto out;
+  c.bundle_fd = open(c.bundle, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (c.bundle_fd < 0) {
+    error_set(err, errno, "open bundle %s", c.bundle);
+    goto out;
+  }
+  if (!c.spec->has_process) {
+    error_set(err, 0, "process: required to create a container");
+    goto out;
+  }
+  c.rootfs = rootfs_abs(c.bundle, c.spec->root_path, err);
+  if (c.rootfs == NULL)
+    goto out;
+  c.user_new = ns_new(c.spec, SPEC_NS_USER);
+  c.user_joined = ns_joined(c.spec, SPEC_NS_USER);
+  if (!c.spec->ns[SPEC_NS_MOUNT].present) {
+    error_set(err, 0, "linux.namespaces: a mount namespace is required");
+    goto out;
+  }
+  c.parent_hooks = spec_has_hooks(c.spec, SPEC_HOOK_PRESTART) ||
+                   spec_has_hooks(c.spec, SPEC_HOOK_CREATE_RUNTIME);
+  c.child_hooks = spec_has_hooks(c.spec, SPEC_HOOK_CREATE_CONTAINER) ||
+                  spec_has_hooks(c.spec, SPEC_HOOK_START_CONTAINER);
+  n_listen = process_listen_fds();
+  c.n_keep = n_listen + (o->preserve_fds > 0 ? o->preserve_fds : 0);
+
+  if (state_dir_create(o->root, o->id, &c.lock_fd, err) < 0)
+    goto out;
+  dir_made = true;
+  dir = state_dir_path(o->root, o->id);
+  c.state_dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (c.state_dirfd < 0) {
+    error_set(err, errno, "open %s", dir);
+    goto out;
+  }
+  /* 0622: the user process may run as any uid when it opens the FIFO */
+  if (mkfifoat(c.state_dirfd, "exec.fifo", 0622) < 0 ||
+      fchmodat(c.state_dirfd, "exec.fifo", 0622, 0) < 0) {
+    error_set(err, errno, "mkfifo %s/exec.fifo", dir);
+    goto out;
+  }
+  if (c.spec->process.terminal && o->console_socket) {
+    c.console_fd = console_socket_connect(o->console_socket, err);
+    if (c.console_fd < 0)
+      goto out;
+  }
+  if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
+    error_set(err, errno, "socketpair");
+    goto out;
+  }
+  c.sync_parent = sv[0];
+  c.sync_child = sv[1];
+  if (c.n_keep > 0) {
+    int min = 3 + c.n_keep;
+    c.sync_parent = fd_above(c.sync_parent, min);
+    c.sync_child = fd_above(c.sync_child, min);
+    c.lock_fd = fd_above(c.lock_fd, min);
+    c.state_dirfd = fd_above(c.state_dirfd, min);
+    c.console_fd = fd_above(c.console_fd, min);
+    c.bundle_fd = fd_above(c.bundle_fd, min);
+    if (c.bundle_fd < 0 || c.sync_parent < 0 || c.sync_child < 0 || c.lock_fd < 0 ||
+        c.state_dirfd < 0) {
+      error_set(err, errno, "move fds above the preserved ones");
+      goto out;
+    }
+  }
+
+  /* namespaces: new ones through clone flags, joined ones per parent_ns */
+  if (c.user_joined) {
+    for (enum spec_ns_type t = 0; t < SPEC_NS_COUNT; t++) {
+      if (t == SPEC_NS_PID || t == SPEC_NS_TIME || !ns_joined(c.spec, t))
+        continue;
+      c.ns_fds[t] = linux_ns_open(c.spec, t, err);
+      if (c.ns_fds[t] < 0)
+        goto out;
+    }
+    if (ns_new(c.spec, SPEC_NS_PID))
+      flags |= CLONE_NEWPID;
+  } else {
+    if (ns_joined(c.spec, SPEC_NS_MOUNT)) {
+      c.ns_fds[SPEC_NS_MOUNT] = linux_ns_open(c.spec, SPEC_NS_MOUNT, err);
+      if (c.ns_fds[SPEC_NS_MOUNT] < 0)
+        goto out;
+    }
+    static const enum spec_ns_type at_clone[] = {SPEC_NS_USER, SPEC_NS_PID, SPEC_NS_NET,
+                                                 SPEC_NS_IPC,  SPEC_NS_UTS, SPEC_NS_MOUNT};
+    for (size_t i = 0; i < sizeof(at_clone) / sizeof(at_clone[0]); i++)
+      if (ns_new(c.spec, at_clone[i]))
+        flags |= (unsigned long)linux_ns_type(at_clone[i]);
+  }
+  if (parent_ns_enter(&c, &pn, err) < 0) {
+    parent_ns_leave(&pn, NULL);
+    goto out;
+  }
+
+  fflush(stdout);
+  fflush(stderr);
+  pid = clone_child(flags, &pidfd);
+  if (pid == 0)
+    child_main(&c);
+  if (pid < 0)
+    error_set(err, errno, "clone");
+  if (parent_ns_leave(&pn, pid < 0 ? NULL : err) < 0 || pid < 0)
+    goto out;
+  close(c.sync_child);
+  c.sync_child = -1;
+
+  time_rfc3339(created_ts, sizeof(created_ts));
+  cr->pid = pid;
+  cr->st.id = (char *)o->id;
+  cr->st.pid = pid;
+  cr->st.start_time = proc_start_time(pid);
+  cr->st.bundle = c.bundle;
+  cr->st.rootfs = c.rootfs;
+  c.bundle = c.rootfs = NULL;
+  cr->st.created = strdup(created_ts);
+  cr->st.owner = getuid();
+  if (c.spec->annotations)
+    cr->st.annotations = json_incref(c.spec->annotations);
+  if (spec_has_hooks(c.spec, SPEC_HOOK_POSTSTART) || spec_has_hooks(c.spec, SPEC_HOOK_POSTSTOP)) {
+    /* start and delete load config.json again only when there is a hook */
+    cr->st.extra = json_object();
+    if (spec_has_hooks(c.spec, SPEC_HOOK_POSTSTART))
+      json_object_set_new(cr->st.extra, "poststart", json_true());
+    if (spec_has_hooks(c.spec, SPEC_HOOK_POSTSTOP))
+      json_object_set_new(cr->st.extra, "poststop", json_true());
+  }
+
+  /* ==== CGROUP: create the container's cgroup and move `pid` into it
+   * here, before the child sets up any namespace (it unshares its cgroup
+   * namespace only after GO); record cgroup_path() in cr->st.cgroup_path. */
+
+  if (c.user_new && linux_id_maps_write(pid, c.spec, err) < 0)
+    goto kill;
+  if (msg_send(c.sync_parent, MSG_GO, 0, NULL) < 0) {
+    error_set(err, errno, "sync with the container's init");
+    goto kill;
+  }
+  /* Written while the init sets itself up (on another CPU): the file work
+   * overlaps the mounts.  `start` waits on our lock; a failed create
+   * removes both again. */
+  if (state_write(o->root, &cr->st, err) < 0)
+    goto kill;
+  if (o->pid_file) {
+    char buf[16];
+    int n = snprintf(buf, sizeof(buf), "%d", (int)pid);
+    if (file_write_atomic(o->pid_file, buf, (size_t)n, 0644, err) < 0) {
+      error_wrap(err, "pid file");
+      goto kill;
+    }
+    pid_file_written = true;
+  }
+  for (;;) {
+    cleanup_free char *text = NULL;
+    int e = 0, type = msg_recv(c.sync_parent, &e, &text);
+    if (type == MSG_READY)
+      break;
+    if (type == MSG_ERROR) {
+      error_set_code(err, e, "%s", text);
+      goto kill;
+    }
+    if (type == MSG_HOOKS) {
+      json_t *sj = state_to_json(&cr->st, STATUS_CREATING);
+      cleanup_free char *js = sj ? json_dumps(sj, JSON_COMPACT) : NULL;
+      json_decref(sj);
+      if (js == NULL) {
+        error_set(err, ENOMEM, "state JSON");
+        goto kill;
+      }
+      if (hooks_run(c.spec, SPEC_HOOK_PRESTART, js, err) < 0 ||
+          hooks_run(c.spec, SPEC_HOOK_CREATE_RUNTIME, js, err) < 0)
+        goto kill;
+      if (msg_send(c.sync_parent, MSG_CONTINUE, 0, c.child_hooks ? js : NULL) < 0) {
+        error_set(err, errno, "sync with the container's init");
+        goto kill;
+      }
+      continue;
+    }
+    {
+      int status = 0;
+      waitpid(pid, &status, 0);
+      pid = -1;
+      if (WIFSIGNALED(status))
+        error_set(err, 0, "container init killed by signal %d", WTERMSIG(status));
+      else
+        error_set(err, 0, "container init exited with status %d", WEXITSTATUS(status));
+    }
+    goto kill;
+  }
+  cr->pidfd = pidfd;
+  pidfd = -1;
+  cr->spec = c.spec;
+  c.spec = NULL;
+  ret = 0;
+  goto out;
+
+kill:
+  if (pid > 0) {
+    kill(pid, SIGKILL);
+    while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+      ;
+  }
+out:
+  if (ret < 0 && dir_made)
+    state_dir_remove(o->root, o->id, NULL);
+  if (ret < 0 && pid_file_written)
+    unlink(o->pid_file);
+  if (pidfd >= 0)
+    close(pidfd);
+  for (int t = 0; t < SPEC_NS_COUNT; t++)
+    if (c.ns_fds[t] >= 0)
+      close(c.ns_fds[t]);
+  if (c.sync_parent >= 0)
+    close(c.sync_parent);
+  if (c.sync_child >= 0)
+    close(c.sync_child);
+  if (c.console_fd >= 0)
+    close(c.console_fd);
+  if (c.state_dirfd >= 0)
+    close(c.state_dirfd);
+  if (c.bundle_fd >= 0)
+    close(c.bundle_fd);
+  if (c.lock_fd >= 0)
+    close(c.lock_fd);
+  spec_free(c.spec);
+  free(c.bundle);
+  free(c.rootfs);
+  return ret;
+}
+
+int container_create(const struct container_opts *o, pk_error **err) {
+  struct created cr = {.pidfd = -1};
+  int r;
+  if (id_validate(o->id, "container ID", err) < 0)
+    return -1;
+  r = create_internal(o, &cr, err);
+  created_clear(&cr);
+  if (r < 0)
+    return error_wrap(err, "create %s", o->id);
+  return 0;
+}
+
+/* ---- start ---- */
+
+/* Open the FIFO for reading, which lets the init's blocked open go on, and
+ * take its byte.  The init dying first must not leave us waiting. */
+static int fifo_release(const char *root, const struct state *st, int pidfd, pk_error **err) {
+  cleanup_free char *path = state_fifo_path(root, st->id);
+  cleanup_close int fd = -1;
+  cleanup_close int own_pidfd = -1;
+  struct pollfd pl[2];
+  char b;
+
+  if (path == NULL)
+    return error_set(err, ENOMEM, "start");
+  fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) {
+    if (errno == ENOENT)
+      return error_set(err, 0, "cannot start an already running container");
+    return error_set(err, errno, "open %s", path);
+  }
+  if (pidfd < 0)
+    pidfd = own_pidfd = pidfd_open_compat(st->pid);
+  pl[0].fd = fd;
+  pl[0].events = POLLIN;
+  pl[1].fd = pidfd;
+  pl[1].events = POLLIN;
+  for (;;) {
+    int r = poll(pl, pidfd >= 0 ? 2 : 1, pidfd >= 0 ? -1 : 100);
+    if (r < 0 && errno != EINTR)
+      return error_set(err, errno, "wait for the container's init");
+    if (r > 0 && (pl[0].revents & (POLLIN | POLLHUP))) {
+      ssize_t n = read(fd, &b, 1);
+      if (n == 1)
+        break;
+    }
+    if ((r > 0 && pidfd >= 0 && (pl[1].revents & POLLIN)) ||
+        (pidfd < 0 && proc_start_time(st->pid) != st->start_time))
+      return error_set(err, 0, "container init exited before start");
+  }
+  unlink(path);
+  /* Released: now wait for the EOF of the init's execve (its end is
+   * close-on-exec) or for its exit. */
+  for (;;) {
+    int r = poll(pl, pidfd >= 0 ? 2 : 1, pidfd >= 0 ? -1 : 100);
+    if (r < 0 && errno != EINTR)
+      break;
+    if (r > 0 && (pl[0].revents & (POLLIN | POLLHUP)) && read(fd, &b, 1) == 0)
+      break;
+    if ((r > 0 && pidfd >= 0 && (pl[1].revents & POLLIN)) ||
+        (pidfd < 0 && proc_start_time(st->pid) != st->start_time))
+      break;
+  }
+  return 0;
+}
+
+static int hooks_from_bundle(const struct state *st, enum spec_hook_kind kind,
+                             enum container_status status) {
+  cleanup_error pk_error *err = NULL;
+  cleanup_spec struct spec *s = NULL;
+  json_t *sj;
+  char *js;
+  if (spec_load(st->bundle, &s, &err) < 0) {
+    log_warn("%s hooks of %s: %s", spec_hook_kind_name(kind), st->id, err->msg);
+    return -1;
+  }
+  sj = state_to_json(st, status);
+  js = sj ? json_dumps(sj, JSON_COMPACT) : NULL;
+  json_decref(sj);
+  hooks_run_all_warn(s, kind, js);
+  free(js);
+  return 0;
+}
+
+static bool state_has_hook(const struct state *st, const char *name) {
+  return st->extra && json_is_true(json_object_get(st->extra, name));
+}
+
+int container_start(const char *root, const char *id, pk_error **err) {
+  cleanup_close int lock = -1;
+  cleanup_state struct state *st = NULL;
+  enum container_status status;
+
+  if (id_validate(id, "container ID", err) < 0)
+    return -1;
+  if (state_dir_lock(root, id, &lock, err) < 0 || state_read(root, id, &st, err) < 0)
+    return error_wrap(err, "start %s", id);
+  status = state_status(root, st, false);
+  if (status == STATUS_STOPPED)
+    return error_set(err, 0, "start %s: cannot start a container that has stopped", id);
+  if (status != STATUS_CREATED)
+    return error_set(err, 0, "start %s: cannot start an already %s container", id,
+                     container_status_name(status));
+  if (fifo_release(root, st, -1, err) < 0)
+    return error_wrap(err, "start %s", id);
+  close(take_fd(&lock));
+  if (state_has_hook(st, "poststart"))
+    hooks_from_bundle(st, SPEC_HOOK_POSTSTART, STATUS_RUNNING);
+  return 0;
+}
+
+/* ---- delete ---- */
+
+static int delete_locked(const char *root, struct state *st, bool force, const struct spec *s,
+                         pk_error **err) {
+  enum container_status status = state_status(root, st, false);
+  if (status == STATUS_RUNNING || status == STATUS_PAUSED) {
+    if (!force)
+      return error_set(err, 0, "cannot delete container that is not stopped: %s",
+                       container_status_name(status));
+  }
+  if (status != STATUS_STOPPED && status != STATUS_CREATING) {
+    if (process_kill_wait(st->pid, st->start_time, err) < 0)
+      return -1;
+  }
+  /* ==== CGROUP: remove the container's cgroup here (kill leftovers). */
+  if (state_has_hook(st, "poststop")) {
+    if (s) {
+      json_t *sj = state_to_json(st, STATUS_STOPPED);
+      char *js = sj ? json_dumps(sj, JSON_COMPACT) : NULL;
+      json_decref(sj);
+      hooks_run_all_warn(s, SPEC_HOOK_POSTSTOP, js);
+      free(js);
+    } else
+      hooks_from_bundle(st, SPEC_HOOK_POSTSTOP, STATUS_STOPPED);
+  }
+  return state_dir_remove(root, st->id, err);
+}
+
+int container_delete(const char *root, const char *id, bool force, pk_error **err) {
+  cleanup_close int lock = -1;
+  cleanup_state struct state *st = NULL;
+
+  if (id_validate(id, "container ID", err) < 0)
+    return -1;
+  if (state_dir_lock(root, id, &lock, err) < 0 || state_read(root, id, &st, err) < 0) {
+    if (force && *err && (*err)->errnum == ENOENT) {
+      error_free(err);
+      return 0;
+    }
+    return error_wrap(err, "delete %s", id);
+  }
+  if (delete_locked(root, st, force, NULL, err) < 0)
+    return error_wrap(err, "delete %s", id);
+  return 0;
+}
+
+/* ---- run ---- */
+
+static void run_sigset(sigset_t *set) {
+  /* everything a caller may send; faults stay deliverable */
+  sigfillset(set);
+  sigdelset(set, SIGKILL);
+  sigdelset(set, SIGSTOP);
+  sigdelset(set, SIGSEGV);
+  sigdelset(set, SIGBUS);
+  sigdelset(set, SIGILL);
+  sigdelset(set, SIGFPE);
+  sigdelset(set, SIGABRT);
+  sigdelset(set, SIGTRAP);
+  sigdelset(set, SIGSYS);
+}
+
+int container_run(const struct container_opts *o, int *exit_code, pk_error **err) {
+  struct created cr = {.pidfd = -1};
+  sigset_t set, old;
+  int status = 0, ret = -1;
+
+  *exit_code = 0;
+  if (id_validate(o->id, "container ID", err) < 0)
+    return -1;
+  run_sigset(&set);
+  /* blocked before the clone so nothing sent meanwhile is lost; the init
+   * unblocks everything before exec */
+  if (!o->detach)
+    sigprocmask(SIG_BLOCK, &set, &old);
+  if (create_internal(o, &cr, err) < 0) {
+    error_wrap(err, "run %s", o->id);
+    goto out;
+  }
+  cr.st.id = (char *)o->id;
+  if (fifo_release(o->root, &cr.st, cr.pidfd, err) < 0) {
+    error_wrap(err, "run %s", o->id);
+    goto out;
+  }
+  if (spec_has_hooks(cr.spec, SPEC_HOOK_POSTSTART)) {
+    json_t *sj = state_to_json(&cr.st, STATUS_RUNNING);
+    char *js = sj ? json_dumps(sj, JSON_COMPACT) : NULL;
+    json_decref(sj);
+    hooks_run_all_warn(cr.spec, SPEC_HOOK_POSTSTART, js);
+    free(js);
+  }
+  if (o->detach) {
+    ret = 0;
+    goto out;
+  }
+  for (;;) {
+    siginfo_t si;
+    int sig = sigwaitinfo(&set, &si);
+    if (sig < 0)
+      continue;
+    if (sig == SIGCHLD) {
+      /* only the init is reaped here: hooks.c reaps its own children */
+      if (waitpid(cr.pid, &status, WNOHANG) == cr.pid)
+        break;
+      continue;
+    }
+    kill(cr.pid, sig);
+  }
+  if (WIFSIGNALED(status))
+    *exit_code = 128 + WTERMSIG(status);
+  else
+    *exit_code = WEXITSTATUS(status);
+  ret = 0;
+  if (!o->keep) {
+    cleanup_close int lock = -1;
+    if (state_dir_lock(o->root, o->id, &lock, err) < 0) {
+      /* deleted by someone else meanwhile: nothing left to do */
+      if ((*err)->errnum == ENOENT)
+        error_free(err);
+      else
+        ret = -1;
+    } else if (delete_locked(o->root, &cr.st, true, cr.spec, err) < 0)
+      ret = -1;
+    if (ret < 0) {
+      error_wrap(err, "run %s: delete", o->id);
+      ret = -1;
+    }
+  }
+out:
+  if (!o->detach)
+    sigprocmask(SIG_SETMASK, &old, NULL);
+  cr.st.id = NULL;
+  created_clear(&cr);
+  return ret;
+}
+
+/* ---- state, list, kill ---- */
+
+int container_state_print(const char *root, const char *id, pk_error **err) {
+  cleanup_state struct state *st = NULL;
+  json_t *o;
+  char *text;
+
+  if (id_validate(id, "container ID", err) < 0)
+    return -1;
+  if (state_read(root, id, &st, err) < 0)
+    return error_wrap(err, "state %s", id);
+  o = state_to_json(st, state_status(root, st, false));
+  text = o ? json_dumps(o, JSON_INDENT(2)) : NULL;
+  json_decref(o);
+  if (text == NULL)
+    return error_set(err, ENOMEM, "state %s", id);
+  printf("%s\n", text);
+  free(text);
+  return 0;
+}
+
+/* /etc/passwd read directly: podrun is static and must not load NSS. */
+static char *user_name(uid_t uid, char **passwd) {
+  char *r;
+  if (*passwd == NULL && file_read_all("/etc/passwd", 0, passwd, NULL, NULL) < 0)
+    *passwd = strdup("");
+  for (char *line = *passwd; line && *line;) {
+    char *nl = strchr(line, '\n');
+    size_t len = nl ? (size_t)(nl - line) : strlen(line);
+    char *c1 = memchr(line, ':', len);
+    if (c1) {
+      char *c2 = memchr(c1 + 1, ':', len - (size_t)(c1 + 1 - line));
+      if (c2 && strtoul(c2 + 1, NULL, 10) == uid && c2[1] != ':') {
+        if (asprintf(&r, "%.*s", (int)(c1 - line), line) < 0)
+          return NULL;
+        return r;
+      }
+    }
+    line = nl ? nl + 1 : NULL;
+  }
+  if (asprintf(&r, "#%u", (unsigned)uid) < 0)
+    return NULL;
+  return r;
+}
+
+int container_list_print(const char *root, enum container_list_format fmt, bool quiet,
+                         pk_error **err) {
+  cleanup_strv char **ids = NULL;
+  cleanup_free char *passwd = NULL;
+  struct row {
+    char *cells[6];
+  } *rows = NULL;
+  size_t n = 0, width[5] = {2, 3, 6, 6, 7};
+  json_t *arr = NULL;
+
+  if (state_list_ids(root, &ids, err) < 0)
+    return -1;
+  for (char **i = ids; *i; i++)
+    n++;
+  if (quiet) {
+    for (char **i = ids; *i; i++)
+      printf("%s\n", *i);
+    return 0;
+  }
+  rows = calloc(n + 1, sizeof(*rows));
+  if (rows == NULL)
+    return error_set(err, ENOMEM, "list");
+  if (fmt == CONTAINER_LIST_JSON)
+    arr = json_array();
+  n = 0;
+  for (char **i = ids; *i; i++) {
+    cleanup_state struct state *st = NULL;
+    cleanup_error pk_error *rerr = NULL;
+    enum container_status status;
+    char *owner;
+    /* one being created or deleted right now has no state.json */
+    if (state_read(root, *i, &st, &rerr) < 0)
+      continue;
+    status = state_status(root, st, false);
+    owner = user_name(st->owner, &passwd);
+    if (arr) {
+      json_t *o = state_to_json(st, status);
+      if (o) {
+        json_object_set_new(o, "owner", json_string(owner ? owner : ""));
+        json_array_append_new(arr, o);
+      }
+      free(owner);
+      continue;
+    }
+    if (asprintf(&rows[n].cells[0], "%s", st->id) < 0 ||
+        asprintf(&rows[n].cells[1], "%d", status == STATUS_STOPPED ? 0 : (int)st->pid) < 0 ||
+        asprintf(&rows[n].cells[2], "%s", container_status_name(status)) < 0 ||
+        asprintf(&rows[n].cells[3], "%s", st->bundle ? st->bundle : "") < 0 ||
+        asprintf(&rows[n].cells[4], "%s", st->created ? st->created : "") < 0) {
+      free(owner);
+      break;
+    }
+    rows[n].cells[5] = owner;
+    for (int c = 0; c < 5; c++)
+      if (strlen(rows[n].cells[c]) > width[c])
+        width[c] = strlen(rows[n].cells[c]);
+    n++;
+  }
+  if (arr) {
+    /* runc prints null for no containers */
+    char *text = json_array_size(arr) ? json_dumps(arr, JSON_COMPACT) : strdup("null");
+    json_decref(arr);
+    printf("%s\n", text ? text : "null");
+    free(text);
+  } else {
+    /* Go's tabwriter as runc sets it up: min width 12, padding 3 */
+    static const char *head[6] = {"ID", "PID", "STATUS", "BUNDLE", "CREATED", "OWNER"};
+    for (size_t r = 0; r <= n; r++) {
+      const char *const *cells = r == 0 ? head : (const char *const *)rows[r - 1].cells;
+      for (int c = 0; c < 5; c++) {
+        size_t w = width[c] + 3 < 12 ? 12 : width[c] + 3;
+        printf("%-*s", (int)w, cells[c]);
+      }
+      printf("%s\n", cells[5] ? cells[5] : "");
+    }
+  }
+  for (size_t r = 0; r < n; r++)
+    for (int c = 0; c < 6; c++)
+      free(rows[r].cells[c]);
+  free(rows);
+  return 0;
+}
+
+static pid_t proc_ppid(pid_t pid) {
+  char path[64], buf[512];
+  cleanup_close int fd = -1;
+  ssize_t n;
+  char *p;
+  snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+  fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0 || (n = read(fd, buf, sizeof(buf) - 1)) <= 0)
+    return 0;
+  buf[n] = '\0';
+  /* "pid (comm) S ppid": comm may hold spaces and parentheses */
+  p = strrchr(buf, ')');
+  if (p == NULL || strlen(p) < 4)
+    return 0;
+  return (pid_t)atoi(p + 4);
+}
+
+static unsigned long ns_inode(pid_t pid, const char *ns) {
+  char path[64];
+  struct stat st;
+  if (pid > 0)
+    snprintf(path, sizeof(path), "/proc/%d/ns/%s", (int)pid, ns);
+  else
+    snprintf(path, sizeof(path), "/proc/self/ns/%s", ns);
+  return stat(path, &st) == 0 ? (unsigned long)st.st_ino : 0;
+}
+
+/* kill -a without a cgroup: every process in the init's pid namespace when
+ * the container has one of its own, else the init and its descendants
+ * (from the ppid links in /proc). */
+static int kill_all(pid_t init, int sig) {
+  unsigned long target = ns_inode(init, "pid");
+  bool own_ns = target != 0 && target != ns_inode(0, "pid");
+  cleanup_closedir DIR *d = opendir("/proc");
+  struct dirent *de;
+  pid_t *pids = NULL, *ppids = NULL;
+  size_t n = 0, cap = 0;
+  bool *mark;
+
+  if (d == NULL)
+    return kill(init, sig);
+  while ((de = readdir(d)) != NULL) {
+    pid_t p = (pid_t)atoi(de->d_name);
+    if (p <= 0)
+      continue;
+    if (own_ns) {
+      if (ns_inode(p, "pid") == target)
+        kill(p, sig);
+      continue;
+    }
+    if (n == cap) {
+      cap = cap ? cap * 2 : 256;
+      pid_t *np = realloc(pids, cap * sizeof(*pids));
+      pid_t *npp = np ? realloc(ppids, cap * sizeof(*ppids)) : NULL;
+      if (np)
+        pids = np;
+      if (npp == NULL)
+        break;
+      ppids = npp;
+    }
+    pids[n] = p;
+    ppids[n] = proc_ppid(p);
+    n++;
+  }
+  if (own_ns) {
+    free(pids);
+    free(ppids);
+    return 0;
+  }
+  mark = calloc(n + 1, sizeof(*mark));
+  if (mark) {
+    /* a fixpoint over the parent links: children are found in any order */
+    bool changed = true;
+    while (changed) {
+      changed = false;
+      for (size_t i = 0; i < n; i++) {
+        if (mark[i])
+          continue;
+        bool hit = pids[i] == init;
+        for (size_t j = 0; !hit && j < n; j++)
+          hit = mark[j] && ppids[i] == pids[j];
+        if (hit)
+          mark[i] = changed = true;
+      }
+    }
+    for (size_t i = 0; i < n; i++)
+      if (mark[i] && pids[i] != init)
+        kill(pids[i], sig);
+  }
+  free(mark);
+  free(pids);
+  free(ppids);
+  return kill(init, sig);
+}
+
+int container_kill(const char *root, const char *id, int sig, bool all, pk_error **err) {
+  cleanup_state struct state *st = NULL;
+  cleanup_close int pfd = -1;
+  enum container_status status;
+
+  if (id_validate(id, "container ID", err) < 0)
+    return -1;
+  if (state_read(root, id, &st, err) < 0)
+    return error_wrap(err, "kill %s", id);
+  status = state_status(root, st, false);
+  if (status == STATUS_STOPPED || status == STATUS_CREATING)
+    return error_set(err, 0, "kill %s: container not running", id);
+  if (all) {
+    if (kill_all(st->pid, sig) < 0)
+      return error_set(err, errno, "kill %s", id);
+    return 0;
+  }
+  /* the pidfd pins the process: a recycled pid is never signalled */
+  pfd = pidfd_open_compat(st->pid);
+  if (pfd >= 0) {
+    if (proc_start_time(st->pid) != st->start_time)
+      return error_set(err, 0, "kill %s: container not running", id);
+    if (syscall(SYS_pidfd_send_signal, pfd, sig, NULL, 0) < 0)
+      return error_set(err, errno, "kill %s", id);
+    return 0;
+  }
+  if (kill(st->pid, sig) < 0)
+    return error_set(err, errno, "kill %s", id);
+  return 0;
+}
+
+/* ---- spec, signals ---- */
+
+int container_spec_write(const char *bundle, pk_error **err) {
+  cleanup_free char *path = NULL;
+  cleanup_free char *text = NULL;
+  cleanup_close int fd = -1;
+
+  if (asprintf(&path, "%s/config.json", bundle ? bundle : ".") < 0)
+    return error_set(err, ENOMEM, "spec");
+  if (access(path, F_OK) == 0)
+    return error_set(err, 0, "File config.json exists. Remove it first");
+  text = spec_default_json();
+  if (text == NULL)
+    return error_set(err, ENOMEM, "spec");
+  fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+  if (fd < 0) {
+    if (errno == EEXIST)
+      return error_set(err, 0, "File config.json exists. Remove it first");
+    return error_set(err, errno, "create %s", path);
+  }
+  if (write_all(fd, text, strlen(text)) < 0 || write_all(fd, "\n", 1) < 0)
+    return error_set(err, errno, "write %s", path);
+  return 0;
+}
+
+static const struct {
+  const char *name;
+  int sig;
+} signal_names[] = {
+    {"HUP", SIGHUP},       {"INT", SIGINT},   {"QUIT", SIGQUIT},     {"ILL", SIGILL},
+    {"TRAP", SIGTRAP},     {"ABRT", SIGABRT}, {"IOT", SIGIOT},       {"BUS", SIGBUS},
+    {"FPE", SIGFPE},       {"KILL", SIGKILL}, {"USR1", SIGUSR1},     {"SEGV", SIGSEGV},
+    {"USR2", SIGUSR2},     {"PIPE", SIGPIPE}, {"ALRM", SIGALRM},     {"TERM", SIGTERM},
+    {"STKFLT", SIGSTKFLT}, {"CHLD", SIGCHLD}, {"CONT", SIGCONT},     {"STOP", SIGSTOP},
+    {"TSTP", SIGTSTP},     {"TTIN", SIGTTIN}, {"TTOU", SIGTTOU},     {"URG", SIGURG},
+    {"XCPU", SIGXCPU},     {"XFSZ", SIGXFSZ}, {"VTALRM", SIGVTALRM}, {"PROF", SIGPROF},
+    {"WINCH", SIGWINCH},   {"IO", SIGIO},     {"POLL", SIGPOLL},     {"PWR", SIGPWR},
+    {"SYS", SIGSYS},
+};
+
+int container_signal_parse(const char *s, int *sig, pk_error **err) {
+  const char *name = s;
+  char *end;
+  long v;
+
+  if (s == NULL || *s == '\0')
+    return error_set(err, 0, "invalid signal \"\"");
+  v = strtol(s, &end, 10);
+  if (*end == '\0') {
+    if (v <= 0 || v >= NSIG)
+      return error_set(err, 0, "invalid signal \"%s\"", s);
+    *sig = (int)v;
+    return 0;
+  }
+  if (strncasecmp(name, "SIG", 3) == 0)
+    name += 3;
+  for (size_t i = 0; i < sizeof(signal_names) / sizeof(signal_names[0]); i++) {
+    if (strcasecmp(name, signal_names[i].name) == 0) {
+      *sig = signal_names[i].sig;
+      return 0;
+    }
+  }
+  if (strncasecmp(name, "RTMIN", 5) == 0 || strncasecmp(name, "RTMAX", 5) == 0) {
+    bool max = strncasecmp(name, "RTMAX", 5) == 0;
+    long off = 0;
+    if (name[5] != '\0') {
+      off = strtol(name + 5, &end, 10);
+      if (*end != '\0')
+        return error_set(err, 0, "invalid signal \"%s\"", s);
+    }
+    v = max ? SIGRTMAX + off : SIGRTMIN + off;
+    if (v < SIGRTMIN || v > SIGRTMAX)
+      return error_set(err, 0, "invalid signal \"%s\"", s);
+    *sig = (int)v;
+    return 0;
+  }
+  return error_set(err, 0, "invalid signal \"%s\"", s);
+}
