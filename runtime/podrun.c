@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cmd_exec.h"
 #include "container.h"
 #include "error.h"
 #include "log.h"
@@ -34,6 +35,19 @@ enum opt_id {
   O_FORMAT,
   O_ALL,
   O_FORCE,
+  O_SYSTEMD_CGROUP,
+  O_RESOURCES,
+  O_MEMORY,
+  O_MEMORY_SWAP,
+  O_MEMORY_RESERVATION,
+  O_CPU_QUOTA,
+  O_CPU_PERIOD,
+  O_CPU_SHARES,
+  O_CPUSET_CPUS,
+  O_CPUSET_MEMS,
+  O_PIDS_LIMIT,
+  O_STATS,
+  O_INTERVAL,
 };
 
 struct opt {
@@ -49,6 +63,10 @@ struct cli {
   struct container_opts co;
   bool quiet, all, force;
   const char *format;
+  bool stats;
+  const char *interval;
+  const char *resources_file;
+  json_t *res; /* update: the flags as linux.resources */
   const char *pos[4];
   int n_pos;
 };
@@ -61,7 +79,7 @@ static const struct opt global_opts[] = {
     {"version", 'v', false, O_VERSION},
     {"help", 'h', false, O_HELP},
     /* runc's, accepted so that callers passing them keep working */
-    {"systemd-cgroup", 0, false, O_IGNORED_BOOL},
+    {"systemd-cgroup", 0, false, O_SYSTEMD_CGROUP},
     {"criu", 0, true, O_IGNORED_VALUE},
     {"rootless", 0, true, O_IGNORED_VALUE},
     {NULL, 0, false, 0},
@@ -90,6 +108,25 @@ static const struct opt list_opts[] = {{"quiet", 'q', false, O_QUIET},
                                        {NULL, 0, false, 0}};
 static const struct opt kill_opts[] = {
     {"all", 'a', false, O_ALL}, {"help", 'h', false, O_HELP}, {NULL, 0, false, 0}};
+static const struct opt ps_opts[] = {
+    {"format", 'f', true, O_FORMAT}, {"help", 'h', false, O_HELP}, {NULL, 0, false, 0}};
+static const struct opt update_opts[] = {{"resources", 'r', true, O_RESOURCES},
+                                         {"memory", 'm', true, O_MEMORY},
+                                         {"memory-swap", 0, true, O_MEMORY_SWAP},
+                                         {"memory-reservation", 0, true, O_MEMORY_RESERVATION},
+                                         {"cpu-quota", 0, true, O_CPU_QUOTA},
+                                         {"cpu-period", 0, true, O_CPU_PERIOD},
+                                         {"cpu-share", 0, true, O_CPU_SHARES},
+                                         {"cpu-shares", 0, true, O_CPU_SHARES},
+                                         {"cpuset-cpus", 0, true, O_CPUSET_CPUS},
+                                         {"cpuset-mems", 0, true, O_CPUSET_MEMS},
+                                         {"pids-limit", 0, true, O_PIDS_LIMIT},
+                                         {"help", 'h', false, O_HELP},
+                                         {NULL, 0, false, 0}};
+static const struct opt events_opts[] = {{"stats", 0, false, O_STATS},
+                                         {"interval", 0, true, O_INTERVAL},
+                                         {"help", 'h', false, O_HELP},
+                                         {NULL, 0, false, 0}};
 static const struct opt delete_opts[] = {
     {"force", 'f', false, O_FORCE}, {"help", 'h', false, O_HELP}, {NULL, 0, false, 0}};
 
@@ -145,6 +182,81 @@ static int cmd_delete(struct cli *c, pk_error **err) {
   return container_delete(c->root, c->pos[0], c->force, err);
 }
 
+static int cmd_ps(struct cli *c, pk_error **err) {
+  bool json = false;
+  if (c->format && strcmp(c->format, "json") == 0)
+    json = true;
+  else if (c->format && strcmp(c->format, "table") != 0)
+    return error_set(err, 0, "ps: invalid format \"%s\" (expected table or json)", c->format);
+  return container_ps(c->root, c->pos[0], json, err);
+}
+
+static int cmd_pause(struct cli *c, pk_error **err) {
+  return container_pause(c->root, c->pos[0], err);
+}
+
+static int cmd_resume(struct cli *c, pk_error **err) {
+  return container_resume(c->root, c->pos[0], err);
+}
+
+static int cmd_update(struct cli *c, pk_error **err) {
+  json_t *res = c->res;
+  int r;
+  if (c->resources_file) {
+    json_error_t je;
+    json_t *f = strcmp(c->resources_file, "-") == 0 ? json_loadf(stdin, 0, &je)
+                                                    : json_load_file(c->resources_file, 0, &je);
+    if (f == NULL)
+      return error_set(err, 0, "update: --resources %s: %s", c->resources_file, je.text);
+    if (res) {
+      /* flags win over the file, as in runc */
+      const char *k;
+      json_t *v;
+      json_object_foreach(res, k, v) {
+        json_t *dst = json_object_get(f, k);
+        if (json_is_object(dst))
+          json_object_update(dst, v);
+        else
+          json_object_set(f, k, v);
+      }
+      json_decref(res);
+    }
+    res = f;
+  }
+  if (res == NULL)
+    return error_set(err, 0, "update: nothing to update (see podrun update --help)");
+  c->res = NULL;
+  r = container_update(c->root, c->pos[0], res, err);
+  json_decref(res);
+  return r;
+}
+
+static int cmd_events(struct cli *c, pk_error **err) {
+  long ms = 5000;
+  if (c->interval) {
+    /* Go durations as runc takes them: "5s", "500ms", "1m" */
+    char *end;
+    double v = strtod(c->interval, &end);
+    if (end == c->interval || v <= 0)
+      return error_set(err, 0, "events: invalid --interval \"%s\"", c->interval);
+    if (strcmp(end, "ms") == 0)
+      ms = (long)v;
+    else if (strcmp(end, "s") == 0 || *end == '\0')
+      ms = (long)(v * 1000);
+    else if (strcmp(end, "m") == 0)
+      ms = (long)(v * 60000);
+    else
+      return error_set(err, 0, "events: invalid --interval \"%s\"", c->interval);
+    if (ms < 1)
+      ms = 1;
+  }
+  return container_events(c->root, c->pos[0], c->stats, ms, err);
+}
+
+static int cmd_features(struct cli *c, pk_error **err) {
+  return container_features_print(err);
+}
+
 static const struct command commands[] = {
     {"spec", spec_opts, 0, 0, cmd_spec, "spec [--bundle DIR]"},
     {"create", create_opts, 1, 1, cmd_create,
@@ -157,6 +269,16 @@ static const struct command commands[] = {
     {"list", list_opts, 0, 0, cmd_list, "list [-q] [--format table|json]"},
     {"kill", kill_opts, 1, 2, cmd_kill, "kill [-a] ID [SIGNAL]"},
     {"delete", delete_opts, 1, 1, cmd_delete, "delete [-f] ID"},
+    {"ps", ps_opts, 1, 1, cmd_ps, "ps [--format table|json] ID"},
+    {"pause", none_opts, 1, 1, cmd_pause, "pause ID"},
+    {"resume", none_opts, 1, 1, cmd_resume, "resume ID"},
+    {"update", update_opts, 1, 1, cmd_update,
+     "update [--resources FILE|-] [--memory N] [--memory-swap N] [--memory-reservation N] "
+     "[--cpu-quota N] [--cpu-period N] [--cpu-shares N] [--cpuset-cpus S] [--cpuset-mems S] "
+     "[--pids-limit N] ID"},
+    {"events", events_opts, 1, 1, cmd_events, "events [--stats] [--interval D] ID"},
+    {"features", none_opts, 0, 0, cmd_features, "features"},
+    {"exec", NULL, 0, 0, NULL, CMD_EXEC_USAGE},
     {NULL, NULL, 0, 0, NULL, NULL},
 };
 
@@ -183,6 +305,64 @@ static int bool_value(const char *v, bool *out) {
     return 0;
   }
   return -1;
+}
+
+/* "1024", "-1", and for byte sizes "64m", "1g", "512k" (runc's units). */
+static int num_parse(const char *v, bool bytes, long long *out) {
+  char *end;
+  long long n;
+  errno = 0;
+  n = strtoll(v, &end, 10);
+  if (end == v || errno)
+    return -1;
+  if (bytes && *end && n >= 0) {
+    long long mul;
+    switch (*end | 0x20) {
+    case 'b':
+      mul = 1;
+      break;
+    case 'k':
+      mul = 1LL << 10;
+      break;
+    case 'm':
+      mul = 1LL << 20;
+      break;
+    case 'g':
+      mul = 1LL << 30;
+      break;
+    case 't':
+      mul = 1LL << 40;
+      break;
+    default:
+      return -1;
+    }
+    end++;
+    if ((*end | 0x20) == 'b' && mul > 1)
+      end++;
+    if (n > (1LL << 62) / mul)
+      return -1;
+    n *= mul;
+  }
+  if (*end)
+    return -1;
+  *out = n;
+  return 0;
+}
+
+/* c->res[group][key] = v (stolen) */
+static int res_set(struct cli *c, const char *group, const char *key, json_t *v, pk_error **err) {
+  json_t *g;
+  if (v == NULL)
+    return error_set(err, ENOMEM, "update");
+  if (c->res == NULL)
+    c->res = json_object();
+  g = json_object_get(c->res, group);
+  if (g == NULL) {
+    g = json_object();
+    json_object_set_new(c->res, group, g);
+  }
+  json_object_set_new(g, key, v);
+  return 0;
 }
 
 /* Sets one option; returns 1 when the program should exit 0 (help/version). */
@@ -253,6 +433,49 @@ static int opt_apply(struct cli *c, const struct opt *o, const char *v, const ch
   case O_FORCE:
     c->force = b;
     break;
+  case O_SYSTEMD_CGROUP:
+    c->co.systemd_cgroup = b;
+    break;
+  case O_RESOURCES:
+    c->resources_file = v;
+    break;
+  case O_STATS:
+    c->stats = b;
+    break;
+  case O_INTERVAL:
+    c->interval = v;
+    break;
+  case O_CPUSET_CPUS:
+  case O_CPUSET_MEMS:
+    return res_set(c, "cpu", o->id == O_CPUSET_CPUS ? "cpus" : "mems", json_string(v), err);
+  case O_MEMORY:
+  case O_MEMORY_SWAP:
+  case O_MEMORY_RESERVATION:
+  case O_CPU_QUOTA:
+  case O_CPU_PERIOD:
+  case O_CPU_SHARES:
+  case O_PIDS_LIMIT: {
+    long long n;
+    bool bytes = o->id == O_MEMORY || o->id == O_MEMORY_SWAP || o->id == O_MEMORY_RESERVATION;
+    if (num_parse(v, bytes, &n) < 0)
+      return error_set(err, 0, "%s: invalid --%s \"%s\"", what, o->name, v);
+    switch (o->id) {
+    case O_MEMORY:
+      return res_set(c, "memory", "limit", json_integer(n), err);
+    case O_MEMORY_SWAP:
+      return res_set(c, "memory", "swap", json_integer(n), err);
+    case O_MEMORY_RESERVATION:
+      return res_set(c, "memory", "reservation", json_integer(n), err);
+    case O_CPU_QUOTA:
+      return res_set(c, "cpu", "quota", json_integer(n), err);
+    case O_CPU_PERIOD:
+      return res_set(c, "cpu", "period", json_integer(n), err);
+    case O_CPU_SHARES:
+      return res_set(c, "cpu", "shares", json_integer(n), err);
+    default:
+      return res_set(c, "pids", "limit", json_integer(n), err);
+    }
+  }
   }
   return 0;
 }
@@ -329,6 +552,13 @@ int main(int argc, char **argv) {
   if (cmd == NULL) {
     error_set(&err, 0, "unknown command \"%s\" (see podrun --help)", argv[i]);
     goto fail;
+  }
+  if (cmd->run == NULL) {
+    /* exec parses its own arguments: the command's options follow the ID */
+    r = cmd_exec(c.root, argc - i, argv + i);
+    fflush(stdout);
+    log_close();
+    return r;
   }
   c.co.root = c.root;
   /* options and positional arguments in any order; "--" ends options */

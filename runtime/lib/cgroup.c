@@ -75,6 +75,9 @@ struct cgroup {
   char *persisted;
   int n;
   struct cg_dir d[24];
+  bool pending_set; /* cgroup_create_finish() still to run */
+  json_t *pending;  /* its resources (owned reference, may be NULL) */
+  unsigned need;    /* v2 controllers the resources need */
 };
 
 /* ---- layout detection ---- */
@@ -480,6 +483,7 @@ void cgroup_free(struct cgroup *cg) {
     free(cg->d[i].path);
     free(cg->d[i].full);
   }
+  json_decref(cg->pending);
   free(cg->persisted);
   free(cg);
 }
@@ -1333,28 +1337,53 @@ static int apply_devices(struct cgroup *cg, const struct res *r, pk_error **err)
       return error_set(err, errno, "open cgroup %s", d->full);
     return devices_bpf_attach(fd, r->dev, r->n_dev, RP ".devices", err);
   }
-  for (size_t i = 0; i < r->n_dev; i++) {
+  /* One open per file for the whole list: every write(2) is one rule, and
+   * a container start writes a dozen of them. */
+  int fds[2] = {-1, -1}, rc = 0;
+  int dfd = dir_fd(d, err);
+  if (dfd < 0)
+    return -1;
+  for (size_t i = 0; i < r->n_dev && rc == 0; i++) {
     const struct devrule *dv = &r->dev[i];
     const char *file = dv->allow ? "devices.allow" : "devices.deny";
-    char maj[24] = "*", min[24] = "*";
+    int *fd = &fds[dv->allow ? 1 : 0];
+    char maj[24] = "*", min[24] = "*", rule[2][80];
+    int n_rules = 1;
     if (dv->major >= 0)
       snprintf(maj, sizeof(maj), "%" PRId64, dv->major);
     if (dv->minor >= 0)
       snprintf(min, sizeof(min), "%" PRId64, dv->minor);
-    int rc;
     if (dv->type == 'a' && dv->major < 0 && dv->minor < 0 && strcmp(dv->access, "rwm") == 0)
-      rc = cg_write(d, file, "a", err);
-    else if (dv->type == 'a') /* v1 reads "a" as everything: spell it out */
-      rc = (cg_writef(d, file, err, "c %s:%s %s", maj, min, dv->access) < 0 ||
-            cg_writef(d, file, err, "b %s:%s %s", maj, min, dv->access) < 0)
-               ? -1
-               : 0;
-    else
-      rc = cg_writef(d, file, err, "%c %s:%s %s", dv->type, maj, min, dv->access);
+      snprintf(rule[0], sizeof(rule[0]), "a");
+    else if (dv->type == 'a') { /* v1 reads "a" as everything: spell it out */
+      snprintf(rule[0], sizeof(rule[0]), "c %s:%s %s", maj, min, dv->access);
+      snprintf(rule[1], sizeof(rule[1]), "b %s:%s %s", maj, min, dv->access);
+      n_rules = 2;
+    } else
+      snprintf(rule[0], sizeof(rule[0]), "%c %s:%s %s", dv->type, maj, min, dv->access);
+    if (*fd < 0) {
+      *fd = openat(dfd, file, O_WRONLY | O_CLOEXEC);
+      if (*fd < 0) {
+        rc = error_set(err, errno, "open %s/%s", d->full, file);
+        break;
+      }
+    }
+    for (int k = 0; k < n_rules && rc == 0; k++) {
+      ssize_t w;
+      size_t len = strlen(rule[k]);
+      do
+        w = write(*fd, rule[k], len);
+      while (w < 0 && errno == EINTR);
+      if (w != (ssize_t)len)
+        rc = error_set(err, w < 0 ? errno : EIO, "write \"%s\" to %s/%s", rule[k], d->full, file);
+    }
     if (rc < 0)
-      return error_wrap(err, RP ".devices[%zu]", i);
+      error_wrap(err, RP ".devices[%zu]", i);
   }
-  return 0;
+  for (int k = 0; k < 2; k++)
+    if (fds[k] >= 0)
+      close(fds[k]);
+  return rc;
 }
 
 static int apply_unified(struct cgroup *cg, const struct res *r, pk_error **err) {
@@ -1519,14 +1548,14 @@ static void dir_leave(struct cg_dir *d, pid_t pid) {
   }
 }
 
-int cgroup_create(const char *cgroups_path, const char *id, json_t *resources, pid_t pid,
-                  struct cgroup **out, pk_error **err) {
+int cgroup_create_start(const char *cgroups_path, const char *id, json_t *resources,
+                        struct cgroup **out, pk_error **err) {
   cleanup_cgroup struct cgroup *cg = NULL;
   struct res r;
-  int i, entered = 0, made = 0;
 
   if (layout_detect(err) < 0)
     return -1;
+  /* parsed here too, so that a bad value fails before anything is made */
   if (res_parse(resources, &r, err) < 0) {
     res_free(&r);
     return -1;
@@ -1539,32 +1568,76 @@ int cgroup_create(const char *cgroups_path, const char *id, json_t *resources, p
   cgroup_init_dirs(cg);
   if (cgroup_resolve(cg, cgroups_path, id, err) < 0)
     goto fail;
-  unsigned need = res_v2_needs(cg, &r);
+  cg->need = res_v2_needs(cg, &r);
   if (layout.mode == CGROUP_MODE_V2) /* as runc: every controller, for stats too */
-    need = ~0u;
-  for (made = 0; made < cg->n; made++)
-    if (dir_make(&cg->d[made], need, err) < 0)
+    cg->need = ~0u;
+  for (int i = 0; i < cg->n; i++)
+    if (cg->d[i].h->v2 && dir_make(&cg->d[i], cg->need, err) < 0)
       goto fail;
-  if (res_apply(cg, &r, err) < 0)
-    goto fail;
-  if (pid > 0)
-    for (entered = 0; entered < cg->n; entered++)
-      if (dir_enter(&cg->d[entered], pid, err) < 0)
-        goto fail;
   res_free(&r);
+  cg->pending = resources ? json_incref(resources) : NULL;
+  cg->pending_set = true;
   *out = take_ptr(cg);
   return 0;
 
 fail:
-  for (i = 0; i < entered; i++)
-    dir_leave(&cg->d[i], pid);
-  /* The directory that failed may be half made too. */
-  for (i = made < cg->n ? made : cg->n - 1; i >= 0; i--)
+  for (int i = cg->n - 1; i >= 0; i--)
     dir_unmake(&cg->d[i]);
   res_free(&r);
   if (cg->persisted)
     error_wrap(err, "cgroup %s", cg->persisted);
   return -1;
+}
+
+int cgroup_create_finish(struct cgroup *cg, pk_error **err) {
+  struct res r;
+  if (!cg->pending_set)
+    return 0;
+  cg->pending_set = false;
+  if (res_parse(cg->pending, &r, err) < 0)
+    goto fail;
+  for (int i = 0; i < cg->n; i++)
+    if (!cg->d[i].h->v2 && dir_make(&cg->d[i], cg->need, err) < 0)
+      goto fail;
+  if (res_apply(cg, &r, err) < 0)
+    goto fail;
+  res_free(&r);
+  json_decref(cg->pending);
+  cg->pending = NULL;
+  return 0;
+
+fail:
+  /* what this call and cgroup_create_start made; a failed directory may
+   * be half made too */
+  for (int i = cg->n - 1; i >= 0; i--)
+    dir_unmake(&cg->d[i]);
+  res_free(&r);
+  json_decref(cg->pending);
+  cg->pending = NULL;
+  if (cg->persisted)
+    error_wrap(err, "cgroup %s", cg->persisted);
+  return -1;
+}
+
+int cgroup_create(const char *cgroups_path, const char *id, json_t *resources, pid_t pid,
+                  struct cgroup **out, pk_error **err) {
+  cleanup_cgroup struct cgroup *cg = NULL;
+  int entered;
+
+  if (cgroup_create_start(cgroups_path, id, resources, &cg, err) < 0 ||
+      cgroup_create_finish(cg, err) < 0)
+    return -1;
+  if (pid > 0)
+    for (entered = 0; entered < cg->n; entered++)
+      if (dir_enter(&cg->d[entered], pid, err) < 0) {
+        for (int i = 0; i < entered; i++)
+          dir_leave(&cg->d[i], pid);
+        for (int i = cg->n - 1; i >= 0; i--)
+          dir_unmake(&cg->d[i]);
+        return error_wrap(err, "cgroup %s", cg->persisted);
+      }
+  *out = take_ptr(cg);
+  return 0;
 }
 
 int cgroup_enter(struct cgroup *cg, pid_t pid, pk_error **err) {

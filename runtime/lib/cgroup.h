@@ -61,6 +61,17 @@ int cgroup_mode_get(enum cgroup_mode *mode, pk_error **err);
 int cgroup_create(const char *cgroups_path, const char *id, json_t *resources, pid_t pid,
                   struct cgroup **out, pk_error **err);
 
+/* cgroup_create() in two halves, for a caller that overlaps the slow part
+ * (mkdir in every v1 hierarchy, the resource files) with the container's
+ * own set-up: _start validates resources, resolves the path and makes only
+ * the cgroup2 directory (so that clone3 can start the child in it with
+ * CLONE_INTO_CGROUP, see cgroup_v2_fd); _finish makes the rest and applies
+ * resources (a reference is kept until then).  On a _finish failure what both made is
+ * removed again; cgroup_path() is valid after _start. */
+int cgroup_create_start(const char *cgroups_path, const char *id, json_t *resources,
+                        struct cgroup **out, pk_error **err);
+int cgroup_create_finish(struct cgroup *cg, pk_error **err);
+
 /* Re-open a cgroup from its persisted form (see cgroup_path()). */
 int cgroup_open(const char *persisted, struct cgroup **out, pk_error **err);
 

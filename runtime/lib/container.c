@@ -7,10 +7,12 @@
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -18,12 +20,16 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <seccomp.h>
+
+#include "cgroup.h"
 #include "cleanup.h"
 #include "console.h"
 #include "hooks.h"
 #include "linux.h"
 #include "log.h"
 #include "process.h"
+#include "seccomp_filter.h"
 #include "spec.h"
 #include "state.h"
 #include "util.h"
@@ -34,8 +40,19 @@
 #ifndef CLONE_NEWTIME
 #define CLONE_NEWTIME 0x00000080
 #endif
+#ifndef CLONE_INTO_CGROUP
+#define CLONE_INTO_CGROUP 0x200000000ULL
+#endif
 
-enum { MSG_GO = 'G', MSG_HOOKS = 'H', MSG_CONTINUE = 'C', MSG_READY = 'Y', MSG_ERROR = 'E' };
+enum {
+  MSG_GO = 'G',
+  MSG_HOOKS = 'H',
+  MSG_CONTINUE = 'C',
+  MSG_SECCOMP = 'S', /* child -> parent: the seccomp listener fd (SCM_RIGHTS) */
+  MSG_CGROUP = 'J',  /* parent -> child: the cgroup is complete, join it */
+  MSG_READY = 'Y',
+  MSG_ERROR = 'E'
+};
 
 struct msg_hdr {
   uint32_t type;
@@ -46,13 +63,31 @@ struct msg_hdr {
  * default socket buffer so one send is one message. */
 #define MSG_TEXT_MAX (192 * 1024)
 
-static int msg_send(int fd, int type, int errnum, const char *text) {
+union fd_cmsg {
+  char buf[CMSG_SPACE(sizeof(int))];
+  struct cmsghdr align;
+};
+
+/* pass_fd >= 0 goes along with SCM_RIGHTS */
+static int msg_send_fd(int fd, int type, int errnum, const char *text, int pass_fd) {
   struct msg_hdr h = {.type = (uint32_t)type, .errnum = errnum};
   size_t len = text ? strlen(text) : 0;
   struct iovec iov[2] = {
       {.iov_base = &h, .iov_len = sizeof(h)},
       {.iov_base = (void *)text, .iov_len = len > MSG_TEXT_MAX ? MSG_TEXT_MAX : len}};
   struct msghdr m = {.msg_iov = iov, .msg_iovlen = 2};
+  union fd_cmsg u;
+  if (pass_fd >= 0) {
+    struct cmsghdr *cm;
+    memset(&u, 0, sizeof(u));
+    m.msg_control = u.buf;
+    m.msg_controllen = sizeof(u.buf);
+    cm = CMSG_FIRSTHDR(&m);
+    cm->cmsg_level = SOL_SOCKET;
+    cm->cmsg_type = SCM_RIGHTS;
+    cm->cmsg_len = CMSG_LEN(sizeof(int));
+    memcpy(CMSG_DATA(cm), &pass_fd, sizeof(int));
+  }
   while (sendmsg(fd, &m, MSG_NOSIGNAL) < 0) {
     if (errno != EINTR)
       return -1;
@@ -60,13 +95,22 @@ static int msg_send(int fd, int type, int errnum, const char *text) {
   return 0;
 }
 
+static int msg_send(int fd, int type, int errnum, const char *text) {
+  return msg_send_fd(fd, type, errnum, text, -1);
+}
+
 /* Returns the message type, 0 on EOF (the peer died), -1 on error; *text
  * (malloc'ed, NUL-terminated) gets the payload when asked for. */
-static int msg_recv(int fd, int *errnum, char **text) {
+static int msg_recv_fd(int fd, int *errnum, char **text, int *got_fd) {
   cleanup_free char *buf = NULL;
   struct msg_hdr h;
+  struct iovec iov;
+  struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1};
+  union fd_cmsg u;
   ssize_t n;
 
+  if (got_fd)
+    *got_fd = -1;
   /* peek the size first: most messages are 8 bytes, and a big buffer
    * would cost an mmap per message */
   do
@@ -77,11 +121,26 @@ static int msg_recv(int fd, int *errnum, char **text) {
   buf = malloc((size_t)n + 1);
   if (buf == NULL)
     return -1;
+  iov.iov_base = buf;
+  iov.iov_len = (size_t)n;
+  m.msg_control = u.buf;
+  m.msg_controllen = sizeof(u.buf);
   do
-    n = recv(fd, buf, (size_t)n, 0);
+    n = recvmsg(fd, &m, MSG_CMSG_CLOEXEC);
   while (n < 0 && errno == EINTR);
   if (n <= 0)
     return n == 0 ? 0 : -1;
+  for (struct cmsghdr *cm = CMSG_FIRSTHDR(&m); cm; cm = CMSG_NXTHDR(&m, cm)) {
+    int rfd;
+    if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS ||
+        cm->cmsg_len < CMSG_LEN(sizeof(int)))
+      continue;
+    memcpy(&rfd, CMSG_DATA(cm), sizeof(int));
+    if (got_fd && *got_fd < 0)
+      *got_fd = rfd;
+    else
+      close(rfd);
+  }
   if ((size_t)n < sizeof(h)) {
     errno = EPROTO;
     return -1;
@@ -96,6 +155,10 @@ static int msg_recv(int fd, int *errnum, char **text) {
     *text = take_ptr(buf);
   }
   return (int)h.type;
+}
+
+static int msg_recv(int fd, int *errnum, char **text) {
+  return msg_recv_fd(fd, errnum, text, NULL);
 }
 
 /* ---- create ---- */
@@ -115,6 +178,11 @@ struct create_ctx {
   bool user_new, user_joined;
   bool child_hooks; /* the child asks for the state JSON */
   bool parent_hooks;
+  struct cgroup *cg;
+  bool cg_self;    /* the child moves itself into cg (see cgroup_enter_self) */
+  bool cg_late;    /* ... once MSG_CGROUP says the parent has finished it */
+  bool cg_v2_done; /* cloned straight into the cgroup2 directory */
+  struct seccomp_filter_prog *sc;
 };
 
 static bool spec_has_hooks(const struct spec *s, enum spec_hook_kind k) {
@@ -133,6 +201,88 @@ static __attribute__((noreturn)) void child_fail(int sock, pk_error **err) {
   if (msg_send(sock, MSG_ERROR, (*err)->errnum, (*err)->msg) < 0)
     dprintf(STDERR_FILENO, "podrun: %s\n", (*err)->msg);
   _exit(1);
+}
+
+/* Install the filter; a listener fd goes to the parent, which hands it to
+ * linux.seccomp.listenerPath (the host path is out of reach after the
+ * pivot). */
+static int child_seccomp_install(struct create_ctx *c, int sock, pk_error **err) {
+  int lfd = -1;
+  if (seccomp_filter_install(c->sc, &lfd, err) < 0)
+    return -1;
+  if (lfd >= 0) {
+    int r = msg_send_fd(sock, MSG_SECCOMP, 0, NULL, lfd);
+    close(lfd);
+    if (r < 0)
+      return error_set(err, errno, "send the seccomp listener fd");
+  }
+  return 0;
+}
+
+static bool path_exists(const char *p) {
+  return access(p, F_OK) == 0;
+}
+
+/* AppArmor and SELinux: refused at create when the host has no such LSM,
+ * so a label in config.json is never silently dropped. */
+static bool apparmor_enabled(void) {
+  char b = 0;
+  cleanup_close int fd = open("/sys/module/apparmor/parameters/enabled", O_RDONLY | O_CLOEXEC);
+  return fd >= 0 && read(fd, &b, 1) == 1 && b == 'Y' &&
+         path_exists("/sys/kernel/security/apparmor");
+}
+
+static bool selinux_enabled(void) {
+  return path_exists("/sys/fs/selinux/enforce");
+}
+
+static int lsm_check(const struct spec *s, pk_error **err) {
+  const struct spec_process *p = &s->process;
+  if (p->apparmor_profile && *p->apparmor_profile && !apparmor_enabled())
+    return error_set_code(err, ENOTSUP,
+                          "process.apparmorProfile \"%s\": AppArmor is not enabled on this host",
+                          p->apparmor_profile);
+  if (p->selinux_label && *p->selinux_label && !selinux_enabled())
+    return error_set_code(err, ENOTSUP,
+                          "process.selinuxLabel \"%s\": SELinux is not enabled on this host",
+                          p->selinux_label);
+  /* applied as context= on the container's tmpfs, devpts and mqueue
+   * mounts (linux.c) */
+  if (s->mount_label && *s->mount_label && !selinux_enabled())
+    return error_set_code(err, ENOTSUP,
+                          "linux.mountLabel \"%s\": SELinux is not enabled on this host",
+                          s->mount_label);
+  return 0;
+}
+
+static int attr_write(const char *path, const char *alt, const char *val, const char *what,
+                      pk_error **err) {
+  cleanup_close int fd = open(path, O_WRONLY | O_CLOEXEC);
+  if (fd < 0 && alt)
+    fd = open(alt, O_WRONLY | O_CLOEXEC);
+  if (fd < 0)
+    return error_set(err, errno, "%s: open %s", what, path);
+  if (write_all(fd, val, strlen(val)) < 0)
+    return error_set(err, errno, "%s: set \"%s\"", what, val);
+  return 0;
+}
+
+/* The labels take effect at execve; written in the container, through its
+ * /proc, as runc does. */
+static int lsm_exec_label_set(const struct spec *s, pk_error **err) {
+  const struct spec_process *p = &s->process;
+  if (p->apparmor_profile && *p->apparmor_profile) {
+    cleanup_free char *v = NULL;
+    if (asprintf(&v, "exec %s", p->apparmor_profile) < 0)
+      return error_set(err, ENOMEM, "process.apparmorProfile");
+    if (attr_write("/proc/self/attr/apparmor/exec", "/proc/self/attr/exec", v,
+                   "process.apparmorProfile", err) < 0)
+      return -1;
+  }
+  if (p->selinux_label && *p->selinux_label &&
+      attr_write("/proc/self/attr/exec", NULL, p->selinux_label, "process.selinuxLabel", err) < 0)
+    return -1;
+  return 0;
 }
 
 static __attribute__((noreturn)) void child_main(struct create_ctx *c) {
@@ -155,6 +305,11 @@ static __attribute__((noreturn)) void child_main(struct create_ctx *c) {
   type = msg_recv(sock, &e, NULL);
   if (type != MSG_GO)
     _exit(1);
+  /* Still with podrun's credentials and cgroup namespace: writing "0"
+   * moves just this thread, without the kernel's global lock that moving
+   * another process takes. */
+  if (c->cg_self && !c->cg_late && cgroup_enter_self(c->cg, c->cg_v2_done, &err) < 0)
+    child_fail(sock, &err);
   if (c->user_new) {
     /* become the namespace's root now that the parent wrote the maps */
     if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0) {
@@ -210,8 +365,20 @@ static __attribute__((noreturn)) void child_main(struct create_ctx *c) {
   }
   if ((s->hostname || s->domainname) && linux_hostname_set(s, &err) < 0)
     child_fail(sock, &err);
+  if (ns_new(s, SPEC_NS_NET) && linux_loopback_up(&err) < 0)
+    child_fail(sock, &err);
   if (process_oom_score_adj_set(p, &err) < 0 || process_rlimits_apply(p, &err) < 0)
     child_fail(sock, &err);
+  if (c->cg_late) {
+    /* The parent made the v1 directories and wrote the limits meanwhile;
+     * joined before any hook runs and while the host's /sys/fs/cgroup is
+     * still reachable, before the pivot. */
+    type = msg_recv(sock, &e, NULL);
+    if (type != MSG_CGROUP)
+      _exit(1);
+    if (cgroup_enter_self(c->cg, c->cg_v2_done, &err) < 0)
+      child_fail(sock, &err);
+  }
 
   if (c->child_hooks || c->parent_hooks) {
     if (msg_send(sock, MSG_HOOKS, 0, NULL) < 0)
@@ -239,16 +406,22 @@ static __attribute__((noreturn)) void child_main(struct create_ctx *c) {
       child_fail(sock, &err);
     close(c->console_fd);
   }
-  /* ==== SECCOMP without noNewPrivileges: loading a filter then needs
-   * CAP_SYS_ADMIN, which process_identity_apply() may drop, so such a
-   * filter goes here (runc does the same); with noNewPrivileges it goes
-   * at the second SECCOMP mark below, just before execve. ==== */
+  /* Without noNewPrivileges, loading a filter needs CAP_SYS_ADMIN, which
+   * process_identity_apply() may drop: such a filter goes in here (as in
+   * runc).  With noNewPrivileges it goes in just before execve, unless the
+   * listener fd must reach the parent while create is still running. */
+  if (c->sc && !p->no_new_privileges && child_seccomp_install(c, sock, &err) < 0)
+    child_fail(sock, &err);
   if (process_identity_apply(p, &err) < 0 || process_cwd_umask_apply(p, &err) < 0)
+    child_fail(sock, &err);
+  if (lsm_exec_label_set(s, &err) < 0)
     child_fail(sock, &err);
   if (process_exec_path(p, &exec_path, &err) < 0)
     child_fail(sock, &err);
   env = process_env_build(p, c->n_keep - c->o->preserve_fds);
   if (process_fds_prepare(c->n_keep, &err) < 0)
+    child_fail(sock, &err);
+  if (c->sc && p->no_new_privileges && c->sc->notify && child_seccomp_install(c, sock, &err) < 0)
     child_fail(sock, &err);
   if (msg_send(sock, MSG_READY, 0, NULL) < 0)
     _exit(1);
@@ -277,11 +450,17 @@ static __attribute__((noreturn)) void child_main(struct create_ctx *c) {
       _exit(1);
     }
   }
-  /* ==== SECCOMP (noNewPrivileges set): install the filter here, the last
-   * step before execve, so that everything above may still use the
-   * syscalls it blocks.  Errors here can only go to stderr: create has
-   * returned already. ==== */
   process_signals_reset();
+  /* noNewPrivileges: the filter is the last step before execve, so that
+   * everything above may still use the syscalls it blocks.  Errors here
+   * can only go to stderr: create has returned already. */
+  if (c->sc && p->no_new_privileges && !c->sc->notify) {
+    int lfd;
+    if (seccomp_filter_install(c->sc, &lfd, &err) < 0) {
+      dprintf(STDERR_FILENO, "podrun: %s: %s\n", c->o->id, err->msg);
+      _exit(127);
+    }
+  }
   execve(exec_path, p->args, env);
   dprintf(STDERR_FILENO, "podrun: exec %s: %s\n", p->args[0], strerror(errno));
   _exit(127);
@@ -289,13 +468,21 @@ static __attribute__((noreturn)) void child_main(struct create_ctx *c) {
 
 struct pk_clone_args {
   uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls;
+  uint64_t set_tid, set_tid_size, cgroup;
 };
 
-static pid_t clone_child(unsigned long flags, int *pidfd) {
+/* cgroup_fd >= 0: start the child in that cgroup2 directory
+ * (CLONE_INTO_CGROUP); the caller retries without it on failure. */
+static pid_t clone_child(unsigned long flags, int *pidfd, int cgroup_fd) {
   struct pk_clone_args a = {
       .flags = flags | CLONE_PIDFD, .pidfd = (uint64_t)(uintptr_t)pidfd, .exit_signal = SIGCHLD};
-  long r = syscall(SYS_clone3, &a, sizeof(a));
-  if (r < 0 && errno == ENOSYS && !(flags & CLONE_NEWTIME)) {
+  long r;
+  if (cgroup_fd >= 0) {
+    a.flags |= CLONE_INTO_CGROUP;
+    a.cgroup = (uint64_t)cgroup_fd;
+  }
+  r = syscall(SYS_clone3, &a, cgroup_fd >= 0 ? sizeof(a) : offsetof(struct pk_clone_args, set_tid));
+  if (r < 0 && errno == ENOSYS && cgroup_fd < 0 && !(flags & CLONE_NEWTIME)) {
     *pidfd = -1;
     r = syscall(SYS_clone, flags | SIGCHLD, 0, 0, 0, 0);
   }
@@ -410,6 +597,7 @@ static void created_clear(struct created *cr) {
   free(cr->st.bundle);
   free(cr->st.rootfs);
   free(cr->st.created);
+  free(cr->st.cgroup_path);
   json_decref(cr->st.annotations);
   json_decref(cr->st.extra);
   memset(cr, 0, sizeof(*cr));
@@ -450,6 +638,7 @@ static int create_internal(const struct container_opts *o, struct created *cr, p
   char created_ts[64];
   unsigned long flags = 0;
   int n_listen, sv[2], pidfd = -1, ret = -1;
+  cleanup_close int cg_v2fd = -1;
   bool dir_made = false, pid_file_written = false;
   pid_t pid = -1;
 
@@ -486,6 +675,33 @@ static int create_internal(const struct container_opts *o, struct created *cr, p
                   spec_has_hooks(c.spec, SPEC_HOOK_START_CONTAINER);
   n_listen = process_listen_fds();
   c.n_keep = n_listen + (o->preserve_fds > 0 ? o->preserve_fds : 0);
+  if (o->systemd_cgroup) {
+    /* systemd's D-Bus API is not implemented: say so instead of quietly
+     * using cgroupfs paths the caller did not ask for */
+    struct stat sst;
+    if (stat("/run/systemd/system", &sst) < 0)
+      error_set_code(err, ENOTSUP,
+                     "--systemd-cgroup: the systemd cgroup driver needs systemd running as PID 1");
+    else
+      error_set_code(err, ENOTSUP,
+                     "--systemd-cgroup: the systemd cgroup driver is not supported, use cgroupfs");
+    goto out;
+  }
+  if (lsm_check(c.spec, err) < 0)
+    goto out;
+  if (c.spec->seccomp) {
+    /* compiled (or taken from the cache) before the clone: a bad profile
+     * is a create error, and the child only has to load it */
+    cleanup_free char *cache = NULL;
+    struct seccomp_filter_opts so = {0};
+    if (asprintf(&cache, "%s/.seccomp-cache", o->root) < 0) {
+      error_set(err, ENOMEM, "seccomp");
+      goto out;
+    }
+    so.cache_dir = cache;
+    if (seccomp_filter_prepare(c.spec->seccomp, &so, &c.sc, err) < 0)
+      goto out;
+  }
 
   if (state_dir_create(o->root, o->id, &c.lock_fd, err) < 0)
     goto out;
@@ -528,6 +744,34 @@ static int create_internal(const struct container_opts *o, struct created *cr, p
     }
   }
 
+  /* The cgroup exists before the clone so the child can start in it (or
+   * join it itself) before it sets up anything.  Not in a joined cgroup
+   * namespace: relative paths are podrun's own cgroup. */
+  {
+    json_t *res = cgroup_resources_with_devices(c.spec->resources, c.spec->devices, err);
+    int r = res ? cgroup_create_start(c.spec->cgroups_path, o->id, res, &c.cg, err) : -1;
+    json_decref(res);
+    if (r < 0)
+      goto out;
+  }
+  /* A joined cgroup namespace limits where its members may move
+   * processes, and a new user namespace where its root may write: then
+   * the parent moves the child, the slow way. */
+  c.cg_self = !c.user_new && !ns_joined(c.spec, SPEC_NS_CGROUP);
+  /* The rest of the cgroup (a mkdir per v1 hierarchy, the limits) is made
+   * while the child sets up its mounts, unless the child needs it at once
+   * (a new cgroup namespace is rooted where it is) or may not see the
+   * host's /sys/fs/cgroup (a joined mount or user namespace). */
+  c.cg_late = c.cg_self && !ns_new(c.spec, SPEC_NS_CGROUP) && !ns_joined(c.spec, SPEC_NS_MOUNT) &&
+              !c.user_joined;
+  if (!c.cg_late && cgroup_create_finish(c.cg, err) < 0)
+    goto out;
+  if (!ns_joined(c.spec, SPEC_NS_CGROUP)) {
+    pk_error *e2 = NULL;
+    cg_v2fd = cgroup_v2_fd(c.cg, &e2);
+    error_free(&e2);
+  }
+
   /* namespaces: new ones through clone flags, joined ones per parent_ns */
   if (c.user_joined) {
     for (enum spec_ns_type t = 0; t < SPEC_NS_COUNT; t++) {
@@ -558,7 +802,13 @@ static int create_internal(const struct container_opts *o, struct created *cr, p
 
   fflush(stdout);
   fflush(stderr);
-  pid = clone_child(flags, &pidfd);
+  c.cg_v2_done = cg_v2fd >= 0;
+  pid = clone_child(flags, &pidfd, cg_v2fd);
+  if (pid < 0 && cg_v2fd >= 0 && errno != ENOMEM && errno != EAGAIN) {
+    /* a kernel without CLONE_INTO_CGROUP (before 5.7) */
+    c.cg_v2_done = false;
+    pid = clone_child(flags, &pidfd, -1);
+  }
   if (pid == 0)
     child_main(&c);
   if (pid < 0)
@@ -567,6 +817,8 @@ static int create_internal(const struct container_opts *o, struct created *cr, p
     goto out;
   close(c.sync_child);
   c.sync_child = -1;
+  if (!c.cg_self && cgroup_enter(c.cg, pid, err) < 0)
+    goto kill;
 
   time_rfc3339(created_ts, sizeof(created_ts));
   cr->pid = pid;
@@ -589,15 +841,24 @@ static int create_internal(const struct container_opts *o, struct created *cr, p
       json_object_set_new(cr->st.extra, "poststop", json_true());
   }
 
-  /* ==== CGROUP: create the container's cgroup and move `pid` into it
-   * here, before the child sets up any namespace (it unshares its cgroup
-   * namespace only after GO); record cgroup_path() in cr->st.cgroup_path. */
+  cr->st.cgroup_path = strdup(cgroup_path(c.cg));
+  if (cr->st.cgroup_path == NULL) {
+    error_set(err, ENOMEM, "cgroup path");
+    goto kill;
+  }
 
   if (c.user_new && linux_id_maps_write(pid, c.spec, err) < 0)
     goto kill;
   if (msg_send(c.sync_parent, MSG_GO, 0, NULL) < 0) {
     error_set(err, errno, "sync with the container's init");
     goto kill;
+  }
+  if (c.cg_late) {
+    if (cgroup_create_finish(c.cg, err) < 0)
+      goto kill;
+    /* a child that failed already has its error queued for the loop
+     * below: a failed send here says nothing more */
+    msg_send(c.sync_parent, MSG_CGROUP, 0, NULL);
   }
   /* Written while the init sets itself up (on another CPU): the file work
    * overlaps the mounts.  `start` waits on our lock; a failed create
@@ -615,9 +876,19 @@ static int create_internal(const struct container_opts *o, struct created *cr, p
   }
   for (;;) {
     cleanup_free char *text = NULL;
-    int e = 0, type = msg_recv(c.sync_parent, &e, &text);
+    cleanup_close int lfd = -1;
+    int e = 0, type = msg_recv_fd(c.sync_parent, &e, &text, &lfd);
     if (type == MSG_READY)
       break;
+    if (type == MSG_SECCOMP) {
+      json_t *sj = state_to_json(&cr->st, STATUS_CREATING);
+      int r = lfd < 0 ? error_set(err, EPROTO, "seccomp listener fd missing")
+                      : seccomp_filter_send_listener(c.sc, lfd, pid, sj, err);
+      json_decref(sj);
+      if (r < 0)
+        goto kill;
+      continue;
+    }
     if (type == MSG_ERROR) {
       error_set_code(err, e, "%s", text);
       goto kill;
@@ -664,6 +935,16 @@ kill:
       ;
   }
 out:
+  if (c.cg) {
+    if (ret < 0) {
+      pk_error *e2 = NULL;
+      if (cgroup_destroy(c.cg, &e2) < 0)
+        log_warn("%s", e2->msg);
+      error_free(&e2);
+    }
+    cgroup_free(c.cg);
+  }
+  seccomp_filter_free(c.sc);
   if (ret < 0 && dir_made)
     state_dir_remove(o->root, o->id, NULL);
   if (ret < 0 && pid_file_written)
@@ -701,6 +982,35 @@ int container_create(const struct container_opts *o, pk_error **err) {
   if (r < 0)
     return error_wrap(err, "create %s", o->id);
   return 0;
+}
+
+/* ---- cgroup of an existing container ---- */
+
+/* *cg stays NULL (and this succeeds) for a container without a cgroup. */
+static int state_cgroup_open(const struct state *st, struct cgroup **cg, pk_error **err) {
+  *cg = NULL;
+  if (st->cgroup_path == NULL || *st->cgroup_path == '\0')
+    return 0;
+  return cgroup_open(st->cgroup_path, cg, err);
+}
+
+static bool state_frozen(const struct state *st) {
+  cleanup_cgroup struct cgroup *cg = NULL;
+  cleanup_error pk_error *e = NULL;
+  bool frozen = false;
+  if (state_cgroup_open(st, &cg, &e) < 0 || cg == NULL)
+    return false;
+  if (cgroup_is_frozen(cg, &frozen, &e) < 0)
+    return false;
+  return frozen;
+}
+
+/* state_status() with the freezer asked only for a live container. */
+static enum container_status status_live(const char *root, const struct state *st) {
+  enum container_status s = state_status(root, st, false);
+  if ((s == STATUS_RUNNING || s == STATUS_CREATED) && st->cgroup_path && state_frozen(st))
+    return STATUS_PAUSED;
+  return s;
 }
 
 /* ---- start ---- */
@@ -788,7 +1098,7 @@ int container_start(const char *root, const char *id, pk_error **err) {
     return -1;
   if (state_dir_lock(root, id, &lock, err) < 0 || state_read(root, id, &st, err) < 0)
     return error_wrap(err, "start %s", id);
-  status = state_status(root, st, false);
+  status = status_live(root, st);
   if (status == STATUS_STOPPED)
     return error_set(err, 0, "start %s: cannot start a container that has stopped", id);
   if (status != STATUS_CREATED)
@@ -806,17 +1116,29 @@ int container_start(const char *root, const char *id, pk_error **err) {
 
 static int delete_locked(const char *root, struct state *st, bool force, const struct spec *s,
                          pk_error **err) {
-  enum container_status status = state_status(root, st, false);
+  enum container_status status = status_live(root, st);
+  cleanup_cgroup struct cgroup *cg = NULL;
   if (status == STATUS_RUNNING || status == STATUS_PAUSED) {
     if (!force)
       return error_set(err, 0, "cannot delete container that is not stopped: %s",
                        container_status_name(status));
   }
+  if (state_cgroup_open(st, &cg, err) < 0)
+    return -1;
+  if (status == STATUS_PAUSED && cg) {
+    /* a frozen process does not act on SIGKILL until thawed */
+    kill(st->pid, SIGKILL);
+    if (cgroup_thaw(cg, err) < 0)
+      return -1;
+  }
   if (status != STATUS_STOPPED && status != STATUS_CREATING) {
     if (process_kill_wait(st->pid, st->start_time, err) < 0)
       return -1;
   }
-  /* ==== CGROUP: remove the container's cgroup here (kill leftovers). */
+  /* what the init left behind (daemons without a pid namespace) is killed
+   * with the cgroup */
+  if (cg && cgroup_destroy(cg, err) < 0)
+    return -1;
   if (state_has_hook(st, "poststop")) {
     if (s) {
       json_t *sj = state_to_json(st, STATUS_STOPPED);
@@ -949,7 +1271,7 @@ int container_state_print(const char *root, const char *id, pk_error **err) {
     return -1;
   if (state_read(root, id, &st, err) < 0)
     return error_wrap(err, "state %s", id);
-  o = state_to_json(st, state_status(root, st, false));
+  o = state_to_json(st, status_live(root, st));
   text = o ? json_dumps(o, JSON_INDENT(2)) : NULL;
   json_decref(o);
   if (text == NULL)
@@ -1016,7 +1338,7 @@ int container_list_print(const char *root, enum container_list_format fmt, bool 
     /* one being created or deleted right now has no state.json */
     if (state_read(root, *i, &st, &rerr) < 0)
       continue;
-    status = state_status(root, st, false);
+    status = status_live(root, st);
     owner = user_name(st->owner, &passwd);
     if (arr) {
       json_t *o = state_to_json(st, status);
@@ -1173,6 +1495,12 @@ int container_kill(const char *root, const char *id, int sig, bool all, pk_error
   status = state_status(root, st, false);
   if (status == STATUS_STOPPED || status == STATUS_CREATING)
     return error_set(err, 0, "kill %s: container not running", id);
+  if (all && st->cgroup_path) {
+    cleanup_cgroup struct cgroup *cg = NULL;
+    if (state_cgroup_open(st, &cg, err) < 0 || cgroup_kill(cg, sig, err) < 0)
+      return error_wrap(err, "kill %s", id);
+    return 0;
+  }
   if (all) {
     if (kill_all(st->pid, sig) < 0)
       return error_set(err, errno, "kill %s", id);
@@ -1269,4 +1597,339 @@ int container_signal_parse(const char *s, int *sig, pk_error **err) {
     return 0;
   }
   return error_set(err, 0, "invalid signal \"%s\"", s);
+}
+
+/* ---- ps, pause, resume, update, events ---- */
+
+/* State and cgroup of a container that must have one. */
+static int live_cgroup_open(const char *root, const char *id, const char *what, struct state **st,
+                            struct cgroup **cg, pk_error **err) {
+  if (id_validate(id, "container ID", err) < 0)
+    return -1;
+  if (state_read(root, id, st, err) < 0)
+    return error_wrap(err, "%s %s", what, id);
+  if ((*st)->cgroup_path == NULL)
+    return error_set(err, 0, "%s %s: the container has no cgroup", what, id);
+  if (cgroup_open((*st)->cgroup_path, cg, err) < 0)
+    return error_wrap(err, "%s %s", what, id);
+  return 0;
+}
+
+static void proc_cmdline(pid_t pid, char *buf, size_t size) {
+  char path[64];
+  ssize_t n = 0;
+  cleanup_close int fd = -1;
+  snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)pid);
+  fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd >= 0)
+    n = read(fd, buf, size - 1);
+  if (n <= 0) {
+    /* a kernel thread or a zombie: the comm, as ps shows it */
+    snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
+    close(fd);
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+    n = fd >= 0 ? read(fd, buf, size - 1) : 0;
+    if (n > 0 && buf[n - 1] == '\n')
+      n--;
+  }
+  if (n < 0)
+    n = 0;
+  buf[n] = '\0';
+  for (ssize_t i = 0; i + 1 < n; i++)
+    if (buf[i] == '\0')
+      buf[i] = ' ';
+}
+
+int container_ps(const char *root, const char *id, bool json, pk_error **err) {
+  cleanup_state struct state *st = NULL;
+  cleanup_cgroup struct cgroup *cg = NULL;
+  cleanup_free pid_t *pids = NULL;
+  size_t n = 0;
+
+  if (live_cgroup_open(root, id, "ps", &st, &cg, err) < 0)
+    return -1;
+  if (cgroup_pids(cg, &pids, &n, err) < 0)
+    return error_wrap(err, "ps %s", id);
+  if (json) {
+    printf("[");
+    for (size_t i = 0; i < n; i++)
+      printf("%s%d", i ? "," : "", (int)pids[i]);
+    printf("]\n");
+    return 0;
+  }
+  printf("%-10s %s\n", "PID", "CMD");
+  for (size_t i = 0; i < n; i++) {
+    char cmd[4096];
+    proc_cmdline(pids[i], cmd, sizeof(cmd));
+    printf("%-10d %s\n", (int)pids[i], cmd);
+  }
+  return 0;
+}
+
+static int freeze_thaw(const char *root, const char *id, bool freeze, pk_error **err) {
+  const char *what = freeze ? "pause" : "resume";
+  cleanup_close int lock = -1;
+  cleanup_state struct state *st = NULL;
+  cleanup_cgroup struct cgroup *cg = NULL;
+  enum container_status status;
+
+  if (id_validate(id, "container ID", err) < 0)
+    return -1;
+  if (state_dir_lock(root, id, &lock, err) < 0)
+    return error_wrap(err, "%s %s", what, id);
+  if (live_cgroup_open(root, id, what, &st, &cg, err) < 0)
+    return -1;
+  status = status_live(root, st);
+  if (freeze && status != STATUS_RUNNING && status != STATUS_CREATED)
+    return error_set(err, 0, "%s %s: container not running", what, id);
+  if (!freeze && status != STATUS_PAUSED)
+    return error_set(err, 0, "%s %s: container not paused", what, id);
+  if ((freeze ? cgroup_freeze(cg, err) : cgroup_thaw(cg, err)) < 0)
+    return error_wrap(err, "%s %s", what, id);
+  return 0;
+}
+
+int container_pause(const char *root, const char *id, pk_error **err) {
+  return freeze_thaw(root, id, true, err);
+}
+
+int container_resume(const char *root, const char *id, pk_error **err) {
+  return freeze_thaw(root, id, false, err);
+}
+
+int container_update(const char *root, const char *id, json_t *resources, pk_error **err) {
+  cleanup_close int lock = -1;
+  cleanup_state struct state *st = NULL;
+  cleanup_cgroup struct cgroup *cg = NULL;
+  enum container_status status;
+
+  if (id_validate(id, "container ID", err) < 0)
+    return -1;
+  if (state_dir_lock(root, id, &lock, err) < 0)
+    return error_wrap(err, "update %s", id);
+  if (live_cgroup_open(root, id, "update", &st, &cg, err) < 0)
+    return -1;
+  status = state_status(root, st, false);
+  if (status == STATUS_STOPPED || status == STATUS_CREATING)
+    return error_set(err, 0, "update %s: container not running", id);
+  if (cgroup_update(cg, resources, err) < 0)
+    return error_wrap(err, "update %s", id);
+  return 0;
+}
+
+static json_t *u64_or_null(uint64_t v) {
+  return v == UINT64_MAX ? json_integer(-1) : json_integer((json_int_t)v);
+}
+
+static int events_stats_print(const char *id, struct cgroup *cg, struct cgroup_stats *s,
+                              pk_error **err) {
+  json_t *data, *o;
+  char *text;
+
+  memset(s, 0, sizeof(*s));
+  if (cgroup_stats(cg, s, err) < 0)
+    return -1;
+  data = json_object();
+  if (s->has_cpu)
+    json_object_set_new(data, "cpu",
+                        json_pack("{s:{s:I}}", "usage", "total", (json_int_t)s->cpu_usage_ns));
+  if (s->has_memory)
+    json_object_set_new(
+        data, "memory",
+        json_pack("{s:{s:I,s:I,s:o},s:I}", "usage", "usage", (json_int_t)s->memory_usage, "max",
+                  (json_int_t)s->memory_max_usage, "limit", u64_or_null(s->memory_limit),
+                  "oom_kill", (json_int_t)s->oom_kill));
+  if (s->has_pids)
+    json_object_set_new(data, "pids",
+                        json_pack("{s:I,s:o}", "current", (json_int_t)s->pids_current, "limit",
+                                  u64_or_null(s->pids_limit)));
+  o = json_pack("{s:s,s:s,s:o}", "type", "stats", "id", id, "data", data);
+  text = o ? json_dumps(o, JSON_COMPACT) : NULL;
+  json_decref(o);
+  if (text == NULL)
+    return error_set(err, ENOMEM, "events");
+  printf("%s\n", text);
+  fflush(stdout);
+  free(text);
+  return 0;
+}
+
+int container_events(const char *root, const char *id, bool stats_once, long interval_ms,
+                     pk_error **err) {
+  cleanup_state struct state *st = NULL;
+  cleanup_cgroup struct cgroup *cg = NULL;
+  struct cgroup_stats s;
+  uint64_t ooms = 0;
+  bool first = true;
+
+  if (live_cgroup_open(root, id, "events", &st, &cg, err) < 0)
+    return -1;
+  if (state_status(root, st, false) == STATUS_STOPPED)
+    return error_set(err, 0, "events %s: container not running", id);
+  if (interval_ms <= 0)
+    interval_ms = 5000;
+  for (;;) {
+    if (events_stats_print(id, cg, &s, err) < 0)
+      return error_wrap(err, "events %s", id);
+    if (stats_once)
+      return 0;
+    if (!first && s.oom_kill > ooms) {
+      printf("{\"type\":\"oom\",\"id\":\"%s\"}\n", id);
+      fflush(stdout);
+    }
+    ooms = s.oom_kill;
+    first = false;
+    /* wake early when the init exits */
+    {
+      cleanup_close int pfd = pidfd_open_compat(st->pid);
+      struct pollfd pl = {.fd = pfd, .events = POLLIN};
+      if (pfd < 0 || proc_start_time(st->pid) != st->start_time)
+        return 0;
+      if (poll(&pl, 1, (int)interval_ms) > 0) {
+        /* last word: an OOM kill of the init shows up now */
+        memset(&s, 0, sizeof(s));
+        if (cgroup_stats(cg, &s, err) == 0 && s.oom_kill > ooms)
+          printf("{\"type\":\"oom\",\"id\":\"%s\"}\n", id);
+        error_free(err);
+        return 0;
+      }
+    }
+  }
+}
+
+/* ---- features ---- */
+
+int container_features_print(pk_error **err) {
+  static const char *const ns[] = {"cgroup", "ipc",  "mount", "network",
+                                   "pid",    "time", "user",  "uts"};
+  static const char *const actions[] = {
+      "SCMP_ACT_ALLOW",        "SCMP_ACT_ERRNO",       "SCMP_ACT_KILL",
+      "SCMP_ACT_KILL_PROCESS", "SCMP_ACT_KILL_THREAD", "SCMP_ACT_LOG",
+      "SCMP_ACT_NOTIFY",       "SCMP_ACT_TRACE",       "SCMP_ACT_TRAP"};
+  static const char *const ops[] = {"SCMP_CMP_EQ", "SCMP_CMP_GE", "SCMP_CMP_GT",
+                                    "SCMP_CMP_LE", "SCMP_CMP_LT", "SCMP_CMP_MASKED_EQ",
+                                    "SCMP_CMP_NE"};
+  static const char *const arches[] = {"SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32"};
+  static const char *const sflags[] = {"SECCOMP_FILTER_FLAG_LOG", "SECCOMP_FILTER_FLAG_SPEC_ALLOW",
+                                       "SECCOMP_FILTER_FLAG_TSYNC"};
+  static const char *const mount_opts[] = {
+      "async",         "atime",        "bind",           "defaults",    "dev",
+      "diratime",      "dirsync",      "exec",           "iversion",    "lazytime",
+      "loud",          "mand",         "noatime",        "nodev",       "nodiratime",
+      "noexec",        "noiversion",   "nolazytime",     "nomand",      "norelatime",
+      "nostrictatime", "nosuid",       "private",        "rbind",       "relatime",
+      "remount",       "ro",           "rprivate",       "rshared",     "rslave",
+      "runbindable",   "rw",           "shared",         "silent",      "slave",
+      "strictatime",   "suid",         "sync",           "unbindable",  "rro",
+      "rrw",           "rnosuid",      "rsuid",          "rnodev",      "rdev",
+      "rnoexec",       "rexec",        "rnoatime",       "ratime",      "rrelatime",
+      "rnorelatime",   "rstrictatime", "rnostrictatime", "rnodiratime", "rdiratime"};
+  json_t *caps = json_array(), *o, *a;
+  char *text;
+  enum cgroup_mode mode = CGROUP_MODE_V1;
+  pk_error *e2 = NULL;
+
+  for (int c = 0; c <= 63; c++) {
+    static const char *const names[] = {"CAP_CHOWN",
+                                        "CAP_DAC_OVERRIDE",
+                                        "CAP_DAC_READ_SEARCH",
+                                        "CAP_FOWNER",
+                                        "CAP_FSETID",
+                                        "CAP_KILL",
+                                        "CAP_SETGID",
+                                        "CAP_SETUID",
+                                        "CAP_SETPCAP",
+                                        "CAP_LINUX_IMMUTABLE",
+                                        "CAP_NET_BIND_SERVICE",
+                                        "CAP_NET_BROADCAST",
+                                        "CAP_NET_ADMIN",
+                                        "CAP_NET_RAW",
+                                        "CAP_IPC_LOCK",
+                                        "CAP_IPC_OWNER",
+                                        "CAP_SYS_MODULE",
+                                        "CAP_SYS_RAWIO",
+                                        "CAP_SYS_CHROOT",
+                                        "CAP_SYS_PTRACE",
+                                        "CAP_SYS_PACCT",
+                                        "CAP_SYS_ADMIN",
+                                        "CAP_SYS_BOOT",
+                                        "CAP_SYS_NICE",
+                                        "CAP_SYS_RESOURCE",
+                                        "CAP_SYS_TIME",
+                                        "CAP_SYS_TTY_CONFIG",
+                                        "CAP_MKNOD",
+                                        "CAP_LEASE",
+                                        "CAP_AUDIT_WRITE",
+                                        "CAP_AUDIT_CONTROL",
+                                        "CAP_SETFCAP",
+                                        "CAP_MAC_OVERRIDE",
+                                        "CAP_MAC_ADMIN",
+                                        "CAP_SYSLOG",
+                                        "CAP_WAKE_ALARM",
+                                        "CAP_BLOCK_SUSPEND",
+                                        "CAP_AUDIT_READ",
+                                        "CAP_PERFMON",
+                                        "CAP_BPF",
+                                        "CAP_CHECKPOINT_RESTORE"};
+    /* the ones this kernel has (and spec.c knows by name) */
+    if ((size_t)c < sizeof(names) / sizeof(names[0]) && spec_cap_from_name(names[c]) == c &&
+        prctl(PR_CAPBSET_READ, c, 0, 0, 0) >= 0)
+      json_array_append_new(caps, json_string(names[c]));
+  }
+  if (cgroup_mode_get(&mode, &e2) < 0)
+    error_free(&e2);
+  o = json_pack("{s:s,s:s,s:s,s:[],s:{s:[],s:o,s:{s:b,s:b,s:b,s:b},s:{s:b,s:[],s:[],s:[],"
+                "s:[],s:b},s:{s:b},s:{s:b}},s:o}",
+                "ociVersionMin", "1.0.0", "ociVersionMax", STATE_OCI_VERSION, "_podrun",
+                PODKIT_VERSION, "hooks", "linux", "namespaces", "capabilities", caps, "cgroup",
+                "v1", mode != CGROUP_MODE_V2, "v2", mode != CGROUP_MODE_V1, "systemd", 0,
+                "systemdUser", 0, "seccomp", "enabled", 1, "actions", "operators", "archs",
+                "knownFlags", "supportedFlags", 1, "apparmor", "enabled", 1, "selinux", "enabled",
+                1, "annotations", json_object());
+  if (o == NULL)
+    return error_set(err, ENOMEM, "features");
+  json_object_del(o, "_podrun");
+  a = json_object_get(o, "hooks");
+  for (int k = 0; k < SPEC_HOOK_COUNT; k++)
+    json_array_append_new(a, json_string(spec_hook_kind_name((enum spec_hook_kind)k)));
+  a = json_object_get(json_object_get(o, "linux"), "namespaces");
+  for (size_t i = 0; i < sizeof(ns) / sizeof(ns[0]); i++)
+    json_array_append_new(a, json_string(ns[i]));
+  json_t *sc = json_object_get(json_object_get(o, "linux"), "seccomp");
+  for (size_t i = 0; i < sizeof(actions) / sizeof(actions[0]); i++)
+    json_array_append_new(json_object_get(sc, "actions"), json_string(actions[i]));
+  for (size_t i = 0; i < sizeof(ops) / sizeof(ops[0]); i++)
+    json_array_append_new(json_object_get(sc, "operators"), json_string(ops[i]));
+  for (size_t i = 0; i < sizeof(arches) / sizeof(arches[0]); i++)
+    json_array_append_new(json_object_get(sc, "archs"), json_string(arches[i]));
+  for (size_t i = 0; i < sizeof(sflags) / sizeof(sflags[0]); i++) {
+    json_array_append_new(json_object_get(sc, "knownFlags"), json_string(sflags[i]));
+    json_array_append_new(json_object_get(sc, "supportedFlags"), json_string(sflags[i]));
+  }
+  /* AppArmor and SELinux labels are applied only where the host has them */
+  json_object_set_new(json_object_get(json_object_get(o, "linux"), "apparmor"), "enabled",
+                      json_boolean(apparmor_enabled()));
+  json_object_set_new(json_object_get(json_object_get(o, "linux"), "selinux"), "enabled",
+                      json_boolean(selinux_enabled()));
+  json_object_set_new(json_object_get(o, "linux"), "intelRdt", json_pack("{s:b}", "enabled", 0));
+  a = json_array();
+  for (size_t i = 0; i < sizeof(mount_opts) / sizeof(mount_opts[0]); i++)
+    json_array_append_new(a, json_string(mount_opts[i]));
+  json_object_set_new(o, "mountOptions", a);
+  json_object_set_new(json_object_get(o, "annotations"), "org.opencontainers.runc.version",
+                      json_string("podrun " PODKIT_VERSION));
+  {
+    const struct scmp_version *v = seccomp_version();
+    char ver[48];
+    snprintf(ver, sizeof(ver), "%u.%u.%u", v ? v->major : 0, v ? v->minor : 0, v ? v->micro : 0);
+    json_object_set_new(json_object_get(o, "annotations"), "io.github.seccomp.libseccomp.version",
+                        json_string(ver));
+  }
+  text = json_dumps(o, JSON_INDENT(4));
+  json_decref(o);
+  if (text == NULL)
+    return error_set(err, ENOMEM, "features");
+  printf("%s\n", text);
+  free(text);
+  return 0;
 }

@@ -5,11 +5,14 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <linux/openat2.h>
+#include <net/if.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <sys/syscall.h>
@@ -397,7 +400,17 @@ static int mount_cgroup(int rootfd, const struct spec_mount *m, unsigned long fl
   return 0;
 }
 
-static int mount_one(int rootfd, const struct spec_mount *m, pk_error **err) {
+/* linux.mountLabel on the file systems that take an SELinux context=
+ * (not binds, proc, sysfs or cgroup, which keep their own labels). */
+static bool mount_takes_label(const char *type) {
+  static const char *const t[] = {"tmpfs", "devpts", "mqueue", "shm", "ramfs"};
+  for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++)
+    if (strcmp(type, t[i]) == 0)
+      return true;
+  return false;
+}
+
+static int mount_one(int rootfd, const struct spec_mount *m, const char *label, pk_error **err) {
   const char *type = m->type ? m->type : "";
   const char *src = m->source ? m->source : "none";
   unsigned long flags = m->flags;
@@ -416,7 +429,13 @@ static int mount_one(int rootfd, const struct spec_mount *m, pk_error **err) {
     if (mount(src, path, NULL, MS_BIND | (flags & MS_REC), NULL) < 0)
       return error_set(err, errno, "mount %s on %s", src, m->destination);
   } else {
-    if (mount(src, path, type, flags & ~(MS_PROPAGATION | MS_BIND | MS_REC), m->data) < 0)
+    cleanup_free char *data = NULL;
+    if (label && *label && mount_takes_label(type) &&
+        asprintf(&data, "%s%scontext=\"%s\"", m->data ? m->data : "",
+                 m->data && *m->data ? "," : "", label) < 0)
+      return error_set(err, ENOMEM, "mount %s", m->destination);
+    if (mount(src, path, type, flags & ~(MS_PROPAGATION | MS_BIND | MS_REC),
+              data ? data : m->data) < 0)
       return error_set(err, errno, "mount %s on %s", src, m->destination);
   }
   if (!bind && m->propagation == 0)
@@ -540,13 +559,15 @@ int linux_rootfs_prepare(const struct spec *s, const char *rootfs, int *rootfd_o
     return error_set(err, errno, "open rootfs %s", rootfs);
   for (size_t i = 0; i < s->n_mounts; i++) {
     const struct spec_mount *m = &s->mounts[i];
-    if (mount_one(rootfd, m, err) < 0)
+    if (mount_one(rootfd, m, s->mount_label, err) < 0)
       return -1;
     if (strcmp(m->destination, "/dev") == 0)
       dev_bound = m->bind || (m->flags & MS_BIND) || (m->type && strcmp(m->type, "bind") == 0);
   }
   /* a bind-mounted /dev is the caller's own: runc leaves it alone too */
   if (!dev_bound && dev_setup(rootfd, err) < 0)
+    return -1;
+  if (s->devices && linux_devices_create(rootfd, s->devices, err) < 0)
     return -1;
   if (prop & MS_SHARED) {
     if (mount(NULL, rootfs, NULL, prop, NULL) < 0)
@@ -663,5 +684,120 @@ int linux_hostname_set(const struct spec *s, pk_error **err) {
     return error_set(err, errno, "hostname %s", s->hostname);
   if (s->domainname && setdomainname(s->domainname, strlen(s->domainname)) < 0)
     return error_set(err, errno, "domainname %s", s->domainname);
+  return 0;
+}
+
+int linux_loopback_up(pk_error **err) {
+  struct ifreq ifr = {0};
+  cleanup_close int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (fd < 0)
+    return error_set(err, errno, "loopback: socket");
+  strcpy(ifr.ifr_name, "lo");
+  if (ioctl(fd, SIOCGIFFLAGS, &ifr) < 0)
+    return error_set(err, errno, "loopback: get flags of lo");
+  if (ifr.ifr_flags & IFF_UP)
+    return 0;
+  ifr.ifr_flags |= IFF_UP;
+  if (ioctl(fd, SIOCSIFFLAGS, &ifr) < 0)
+    return error_set(err, errno, "loopback: set lo up");
+  return 0;
+}
+
+static int dev_json_int(json_t *o, const char *key, long long dflt, long long *v, size_t i,
+                        pk_error **err) {
+  json_t *f = json_object_get(o, key);
+  if (f == NULL || json_is_null(f)) {
+    *v = dflt;
+    return 0;
+  }
+  if (!json_is_integer(f) || json_integer_value(f) < 0)
+    return error_set(err, 0, "linux.devices[%zu].%s: expected a non-negative integer", i, key);
+  *v = json_integer_value(f);
+  return 0;
+}
+
+int linux_devices_create(int rootfd, json_t *devices, pk_error **err) {
+  size_t i;
+  json_t *d;
+  if (devices == NULL || json_is_null(devices))
+    return 0;
+  if (!json_is_array(devices))
+    return error_set(err, 0, "linux.devices: expected an array");
+  json_array_foreach(devices, i, d) {
+    const char *path = json_string_value(json_object_get(d, "path"));
+    const char *type = json_string_value(json_object_get(d, "type"));
+    long long major, minor, mode, uid, gid;
+    mode_t fmt;
+    cleanup_free char *dir = NULL;
+    cleanup_close int dfd = -1;
+    const char *base;
+
+    if (path == NULL || path[0] != '/' || strstr(path, "/../") || type == NULL)
+      return error_set(err, 0, "linux.devices[%zu]: expected an absolute path and a type", i);
+    switch (type[0]) {
+    case 'c':
+    case 'u':
+      fmt = S_IFCHR;
+      break;
+    case 'b':
+      fmt = S_IFBLK;
+      break;
+    case 'p':
+      fmt = S_IFIFO;
+      break;
+    default:
+      return error_set(err, 0, "linux.devices[%zu].type: unknown type \"%s\"", i, type);
+    }
+    if (dev_json_int(d, "major", 0, &major, i, err) < 0 ||
+        dev_json_int(d, "minor", 0, &minor, i, err) < 0 ||
+        dev_json_int(d, "fileMode", 0666, &mode, i, err) < 0 ||
+        dev_json_int(d, "uid", 0, &uid, i, err) < 0 || dev_json_int(d, "gid", 0, &gid, i, err) < 0)
+      return -1;
+    dir = strdup(path);
+    if (dir == NULL)
+      return error_set(err, ENOMEM, "linux.devices");
+    *strrchr(dir, '/') = '\0';
+    base = strrchr(path, '/') + 1;
+    if (*base == '\0' || strcmp(base, "..") == 0 || strcmp(base, ".") == 0)
+      return error_set(err, 0, "linux.devices[%zu].path: \"%s\" names no file", i, path);
+    dfd = linux_path_open_in_root(rootfd, *dir ? dir : "/", true, false, err);
+    if (dfd < 0)
+      return error_wrap(err, "linux.devices[%zu] %s", i, path);
+    {
+      /* the O_PATH fd cannot be used with mknodat: reopen it */
+      char p[PROC_FD_PATH_LEN];
+      int real;
+      proc_fd_path(p, dfd);
+      real = open(p, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+      if (real < 0)
+        return error_set(err, errno, "linux.devices: open %s", *dir ? dir : "/");
+      close(dfd);
+      dfd = real;
+    }
+    unlinkat(dfd, base, 0);
+    if (mknodat(dfd, base, fmt | (mode_t)(mode & 07777),
+                fmt == S_IFIFO ? 0 : makedev((unsigned)major, (unsigned)minor)) == 0) {
+      if (fchownat(dfd, base, (uid_t)uid, (gid_t)gid, AT_SYMLINK_NOFOLLOW) < 0)
+        return error_set(err, errno, "linux.devices: chown %s", path);
+      continue;
+    }
+    if (errno != EPERM)
+      return error_set(err, errno, "linux.devices: mknod %s", path);
+    {
+      /* no mknod in a user namespace: the host's node, bind-mounted */
+      char p[PROC_FD_PATH_LEN];
+      cleanup_close int f = -1;
+      int t = openat(dfd, base, O_CREAT | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0666);
+      if (t < 0)
+        return error_set(err, errno, "linux.devices: create %s", path);
+      close(t);
+      f = openat(dfd, base, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+      if (f < 0)
+        return error_set(err, errno, "linux.devices: open %s", path);
+      proc_fd_path(p, f);
+      if (mount(path, p, NULL, MS_BIND, NULL) < 0)
+        return error_set(err, errno, "linux.devices: bind host %s", path);
+    }
+  }
   return 0;
 }

@@ -48,6 +48,15 @@ int linux_root_pivot(const char *rootfs, bool no_pivot, pk_error **err);
 /* After the pivot: sysctl, maskedPaths, readonlyPaths, readonly root. */
 int linux_rootfs_finalize(const struct spec *s, pk_error **err);
 
+/* Bring lo up in a new network namespace (the kernel then gives it
+ * 127.0.0.1 and ::1), as runc does. */
+int linux_loopback_up(pk_error **err);
+
+/* linux.devices: each node made (mknod) at its path under rootfd with its
+ * fileMode, uid and gid, or the host's node bind-mounted where mknod is
+ * not allowed (a user namespace). */
+int linux_devices_create(int rootfd, json_t *devices, pk_error **err);
+
 /* hostname/domainname in the (new) uts namespace. */
 int linux_hostname_set(const struct spec *s, pk_error **err);
 
