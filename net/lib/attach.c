@@ -1,0 +1,475 @@
+/* SPDX-License-Identifier: MIT */
+#include "attach.h"
+
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cidr.h"
+#include "cleanup.h"
+#include "ipam.h"
+#include "netlink.h"
+#include "nft.h"
+#include "util.h"
+
+static int ifname_check(const char *name, pk_error **err) {
+  size_t n = strlen(name);
+  if (n == 0 || n >= IF_NAMESIZE || strpbrk(name, "/: \t\n") || !strcmp(name, ".") ||
+      !strcmp(name, ".."))
+    return error_set_code(err, EINVAL,
+                          "invalid interface name \"%s\": expected 1..15 characters, no '/', "
+                          "':' or spaces",
+                          name);
+  return 0;
+}
+
+static int ip_forward_enable(pk_error **err) {
+  int fd = open("/proc/sys/net/ipv4/ip_forward", O_WRONLY | O_CLOEXEC);
+  if (fd < 0)
+    return error_set(err, errno, "open /proc/sys/net/ipv4/ip_forward");
+  if (write_all(fd, "1\n", 2) < 0) {
+    int e = errno;
+    close(fd);
+    return error_set(err, e, "enable net.ipv4.ip_forward");
+  }
+  close(fd);
+  return 0;
+}
+
+int podnet_bridge_add(const struct podnet_ctx *ctx, const struct bridge_opts *o,
+                      struct bridge_rec *out, pk_error **err) {
+  cleanup_nlsock struct nl_sock *sk = NULL;
+  struct bridge_rec b = {0};
+  char sub[32], gw[INET_ADDRSTRLEN], route[128];
+  pk_error *e = NULL;
+  int rc;
+
+  if (bridge_name_check(o->name, err) < 0)
+    return -1;
+  snprintf(b.name, sizeof(b.name), "%s", o->name);
+  b.net = cidr_network(o->net, o->len);
+  b.len = o->len;
+  b.mtu = o->mtu;
+  b.masquerade = o->masquerade;
+  cidr_str(b.net, b.len, sub);
+  if (o->len > 30 || o->len < 8)
+    return error_set_code(err, EINVAL, "invalid subnet %s: prefix length must be 8..30", sub);
+  b.gw = o->has_gw ? o->gw : cidr_host(b.net, b.len, 1);
+  ip_str(b.gw, gw);
+  if (!cidr_contains(b.net, b.len, b.gw) || b.gw.s_addr == b.net.s_addr ||
+      b.gw.s_addr == cidr_broadcast(b.net, b.len).s_addr)
+    return error_set_code(err, EINVAL, "invalid gateway %s: not a host address of subnet %s", gw,
+                          sub);
+
+  if (bridge_rec_read(ctx, b.name, out, &e) == 0)
+    return error_set_code(err, EEXIST, "bridge %s already exists (subnet %s)", b.name,
+                          cidr_str(out->net, out->len, route));
+  error_free(&e);
+  if (nlsock_open(&sk, err) < 0)
+    return -1;
+  rc = nl_link_index(sk, b.name, err);
+  if (rc < 0)
+    return -1;
+  if (rc > 0)
+    return error_set_code(err, EEXIST, "a link named %s already exists", b.name);
+  rc = nl_route_overlap_find(sk, b.net, b.len, route, sizeof(route), err);
+  if (rc < 0)
+    return -1;
+  if (rc > 0)
+    return error_set_code(err, EEXIST, "subnet %s overlaps the existing route %s", sub, route);
+
+  if (nl_bridge_create(sk, b.name, b.mtu, b.gw, b.len, err) < 0)
+    return -1;
+  if (ip_forward_enable(err) < 0)
+    goto undo_link;
+  if (b.masquerade && nft_masquerade_add(ctx, b.name, b.net, b.len, err) < 0)
+    goto undo_link;
+  if (bridge_rec_write(ctx, &b, err) < 0)
+    goto undo_masq;
+  *out = b;
+  return 0;
+
+undo_masq:
+  if (b.masquerade) {
+    nft_masquerade_del(ctx, b.name, &e);
+    error_free(&e);
+  }
+undo_link:
+  nl_link_del(sk, b.name, true, NULL);
+  return -1;
+}
+
+int podnet_bridge_del(const struct podnet_ctx *ctx, const char *name, pk_error **err) {
+  cleanup_nlsock struct nl_sock *sk = NULL;
+  struct bridge_rec b;
+  struct lease *ls = NULL;
+  size_t n = 0, users = 0;
+
+  if (bridge_rec_read(ctx, name, &b, err) < 0)
+    return -1;
+  if (lease_list(ctx, &ls, &n, err) < 0)
+    return -1;
+  for (size_t i = 0; i < n; i++)
+    users += strcmp(ls[i].bridge, name) == 0;
+  free(ls);
+  if (users)
+    return error_set_code(err, EBUSY, "bridge %s still has %zu attachment%s (detach first)", name,
+                          users, users == 1 ? "" : "s");
+  if (b.masquerade && nft_masquerade_del(ctx, name, err) < 0)
+    return -1;
+  if (nlsock_open(&sk, err) < 0 || nl_link_del(sk, name, true, err) < 0)
+    return -1;
+  if (ipam_bridge_remove(ctx, name, err) < 0)
+    return -1;
+  return bridge_rec_remove(ctx, name, err);
+}
+
+void podnet_host_veth_name(const char *id, unsigned salt, char buf[16]) {
+  uint32_t h = 2166136261u; /* FNV-1a */
+  for (const unsigned char *p = (const unsigned char *)id; *p; p++)
+    h = (h ^ *p) * 16777619u;
+  for (; salt; salt >>= 8)
+    h = (h ^ (salt & 0xff)) * 16777619u;
+  snprintf(buf, 16, "vp%08x", h);
+}
+
+/* The id an attachment gets when --id is not given. */
+static void default_id(const struct netns_ref *ref, ino_t ino, char *buf, size_t len) {
+  if (ref->name)
+    snprintf(buf, len, "%s", ref->name);
+  else if (ref->pid)
+    snprintf(buf, len, "pid%d", (int)ref->pid);
+  else
+    snprintf(buf, len, "ns%llu", (unsigned long long)ino);
+}
+
+static bool lease_matches(const struct lease *l, const char *bridge, dev_t dev, ino_t ino,
+                          const char *want) {
+  if (bridge && strcmp(l->bridge, bridge) != 0)
+    return false;
+  return (ino && l->ns_ino == (unsigned long long)ino && l->ns_dev == (unsigned long long)dev) ||
+         strcmp(l->netns, want) == 0;
+}
+
+int podnet_attach(const struct podnet_ctx *ctx, const struct attach_opts *o, struct lease *out,
+                  pk_error **err) {
+  cleanup_nlsock struct nl_sock *sk = NULL;
+  cleanup_nlsock struct nl_sock *nssk = NULL;
+  cleanup_close int nsfd = -1;
+  struct bridge_rec b;
+  struct lease l;
+  char desc[PATH_MAX + 64];
+  dev_t dev;
+  ino_t ino;
+  pk_error *e = NULL;
+  int bidx;
+
+  memset(&l, 0, sizeof(l));
+  if (bridge_rec_read(ctx, o->bridge, &b, err) < 0)
+    return -1;
+  snprintf(l.ifname, sizeof(l.ifname), "%s", o->ifname ? o->ifname : "eth0");
+  if (ifname_check(o->ifname ? o->ifname : "eth0", err) < 0)
+    return -1;
+  if (netns_ref_open(&o->ns, &nsfd, &dev, &ino, desc, sizeof(desc), err) < 0)
+    return -1;
+  l.ns_dev = dev;
+  l.ns_ino = ino;
+  if (o->ns.name) {
+    snprintf(l.netns, sizeof(l.netns), "%s", o->ns.name);
+    snprintf(l.netns_path, sizeof(l.netns_path), "%s/%s", NETNS_RUN_DIR, o->ns.name);
+  } else if (o->ns.path) {
+    snprintf(l.netns, sizeof(l.netns), "%s", o->ns.path);
+    snprintf(l.netns_path, sizeof(l.netns_path), "%s", o->ns.path);
+  } else {
+    snprintf(l.netns, sizeof(l.netns), "/proc/%d/ns/net", (int)o->ns.pid);
+    l.pid = o->ns.pid;
+    l.pid_start = proc_start_time(o->ns.pid);
+  }
+  if (o->id)
+    snprintf(l.id, sizeof(l.id), "%s", o->id);
+  else
+    default_id(&o->ns, ino, l.id, sizeof(l.id));
+  if (id_validate(l.id, "attachment ID", err) < 0)
+    return -1;
+  snprintf(l.bridge, sizeof(l.bridge), "%s", b.name);
+  l.len = b.len;
+  l.gw = b.gw;
+  l.mtu = o->mtu ? o->mtu : b.mtu;
+  if (o->has_mac) {
+    memcpy(l.mac, o->mac, 6);
+  } else {
+    /* Our own locally administered unicast MAC, so the lease is complete
+     * before the link exists and needs no read-back. */
+    if (getrandom(l.mac, 6, 0) != 6)
+      return error_set(err, errno, "random MAC");
+    l.mac[0] = (l.mac[0] & 0xfe) | 0x02;
+  }
+
+  if (o->has_ip && o->ip_len >= 0 && o->ip_len != b.len)
+    return error_set_code(
+        err, EINVAL, "invalid --ip: prefix length /%d does not match the subnet /%d of bridge %s",
+        o->ip_len, b.len, b.name);
+  if (nlsock_open(&sk, err) < 0)
+    return -1;
+  bidx = nl_link_index(sk, b.name, err);
+  if (bidx < 0)
+    return -1;
+  if (bidx == 0)
+    return error_set_code(err, ENODEV,
+                          "bridge %s does not exist in the kernel (podnet gc, or "
+                          "bridge del and add again)",
+                          b.name);
+
+  /* The id's own name may still be held by the veth of a detach whose
+   * deletion is finishing in the background: take the next one. */
+  for (unsigned salt = 0;; salt++) {
+    int rc;
+    podnet_host_veth_name(l.id, salt, l.host_veth);
+    rc = nl_link_index(sk, l.host_veth, err);
+    if (rc < 0)
+      return -1;
+    if (rc == 0)
+      break;
+    if (salt == 15)
+      return error_set_code(err, EEXIST, "attach %s: host veth names %s... are all taken", l.id,
+                            l.host_veth);
+  }
+  if (lease_claim(ctx, l.id, err) < 0)
+    return -1;
+  if (ipam_reserve(ctx, &b, o->has_ip ? &o->ip : NULL, l.id, &l.ip, err) < 0)
+    goto undo_claim;
+  /* The record exists before any kernel object, so gc finds whatever a
+   * crash in the middle leaves. */
+  if (lease_write(ctx, &l, err) < 0)
+    goto undo_ip;
+  if (nl_veth_create(sk, l.host_veth, l.ifname, nsfd, bidx, l.mtu, l.mac, err) < 0)
+    goto undo_ip;
+  if (nlsock_open_in(nsfd, &nssk, err) < 0 ||
+      nl_netns_configure(nssk, l.ifname, l.ip, l.len, l.gw, NULL, err) < 0)
+    goto undo_veth;
+  *out = l;
+  return 0;
+
+undo_veth:
+  nl_link_del(sk, l.host_veth, true, NULL);
+undo_ip:
+  ipam_release(ctx, b.name, l.ip, l.id, &e);
+  error_free(&e);
+undo_claim:
+  lease_remove(ctx, l.id, &e);
+  error_free(&e);
+  return error_wrap(err, "attach %s to %s", l.id, b.name);
+}
+
+/* The netns a lease was made for, if that very netns still exists. */
+static int lease_netns_open(const struct lease *l) {
+  char path[PATH_MAX];
+  struct stat st;
+  int fd;
+
+  if (l->pid > 0) {
+    if (proc_start_time(l->pid) != l->pid_start)
+      return -1;
+    snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)l->pid);
+  } else if (l->netns_path[0]) {
+    snprintf(path, sizeof(path), "%s", l->netns_path);
+  } else {
+    return -1;
+  }
+  fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return -1;
+  if (fstat(fd, &st) < 0 || (unsigned long long)st.st_ino != l->ns_ino ||
+      (unsigned long long)st.st_dev != l->ns_dev) {
+    close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+int podnet_detach_id(const struct podnet_ctx *ctx, const char *id, bool async_del, pk_error **err) {
+  cleanup_nlsock struct nl_sock *sk = NULL;
+  struct lease l;
+  int ifindex;
+
+  if (lease_read(ctx, id, &l, err) < 0)
+    return -1;
+  /* Forwards first: a failure leaves the lease, so detach or gc can retry. */
+  if (nft_forward_del_by_id(ctx, id, NULL, err) < 0)
+    return error_wrap(err, "detach %s", id);
+  if (nlsock_open(&sk, err) < 0)
+    return error_wrap(err, "detach %s", id);
+  ifindex = nl_link_index(sk, l.host_veth, err);
+  if (ifindex < 0)
+    return error_wrap(err, "detach %s", id);
+  if (ifindex > 0 && async_del) {
+    /* Deleting the veth costs 15-40 ms in the kernel; what must be over
+     * before the address and the names can be used again is only that the
+     * old netns stops using them.  So: take its end down and rename it now
+     * (inside the netns, away from the bridge, that is cheap), delete the
+     * veth in the background.  Without the netns the veth goes with it. */
+    cleanup_close int nsfd = lease_netns_open(&l);
+    cleanup_nlsock struct nl_sock *nssk = NULL;
+    if (nsfd >= 0 &&
+        (nlsock_open_in(nsfd, &nssk, err) < 0 || nl_link_retire(nssk, l.ifname, err) < 0)) {
+      error_free(err);
+      async_del = false;
+    }
+  }
+  if (ifindex > 0 && !async_del && nl_link_del(sk, l.host_veth, true, err) < 0)
+    return error_wrap(err, "detach %s", id);
+  if (ipam_release(ctx, l.bridge, l.ip, l.id, err) < 0 || lease_remove(ctx, id, err) < 0) {
+    if (async_del)
+      nl_link_del_index_async(ifindex);
+    return error_wrap(err, "detach %s", id);
+  }
+  if (async_del)
+    nl_link_del_index_async(ifindex);
+  return 0;
+}
+
+int podnet_lease_find(const struct podnet_ctx *ctx, const struct netns_ref *ref, const char *bridge,
+                      char *id, size_t idlen, pk_error **err) {
+  struct lease *ls = NULL;
+  size_t n = 0;
+  char desc[PATH_MAX + 64], want[PATH_MAX];
+  cleanup_close int fd = -1;
+  dev_t dev = 0;
+  ino_t ino = 0;
+  pk_error *e = NULL;
+  int found = -1;
+
+  /* The netns may be gone already (detach after `ip netns del`): then match
+   * the name or path it was attached by. */
+  if (netns_ref_open(ref, &fd, &dev, &ino, desc, sizeof(desc), &e) < 0)
+    ino = 0;
+  error_free(&e);
+  if (ref->name)
+    snprintf(want, sizeof(want), "%s", ref->name);
+  else if (ref->path)
+    snprintf(want, sizeof(want), "%s", ref->path);
+  else
+    snprintf(want, sizeof(want), "/proc/%d/ns/net", (int)ref->pid);
+  /* Most attachments carry the default id: one file read instead of
+   * reading every lease. */
+  if (ino || !ref->path) {
+    struct lease l;
+    char guess[ID_MAX_LEN + 1];
+    default_id(ref, ino, guess, sizeof(guess));
+    if (lease_read(ctx, guess, &l, &e) == 0 && lease_matches(&l, bridge, dev, ino, want)) {
+      snprintf(id, idlen, "%s", l.id);
+      return 0;
+    }
+    error_free(&e);
+  }
+  if (lease_list(ctx, &ls, &n, err) < 0)
+    return -1;
+  for (size_t i = 0; i < n && found < 0; i++)
+    if (lease_matches(&ls[i], bridge, dev, ino, want))
+      found = (int)i;
+  if (found >= 0)
+    snprintf(id, idlen, "%s", ls[found].id);
+  free(ls);
+  if (found < 0)
+    return error_set_code(err, ENOENT, "nothing is attached to network namespace %s%s%s", want,
+                          bridge ? " on bridge " : "", bridge ? bridge : "");
+  return 0;
+}
+
+bool podnet_lease_alive(const struct lease *l) {
+  dev_t dev;
+  ino_t ino;
+  if (l->pid > 0) {
+    unsigned long long st = proc_start_time(l->pid);
+    return st != 0 && st == l->pid_start;
+  }
+  if (l->netns_path[0]) {
+    if (!netns_path_ino(l->netns_path, &dev, &ino))
+      return false;
+    return (unsigned long long)ino == l->ns_ino && (unsigned long long)dev == l->ns_dev;
+  }
+  return true; /* nothing to judge by: keep it */
+}
+
+/* A claim (empty lease file) older than this was left by an attach that
+ * died before writing its record. */
+#define CLAIM_STALE_SECONDS 60
+
+/* Removes stale claims and the addresses reserved under their id. */
+static void gc_stale_claims(const struct podnet_ctx *ctx) {
+  char dir[PATH_MAX], path[PATH_MAX * 2];
+  cleanup_closedir DIR *d = NULL;
+  struct dirent *e;
+  time_t now = time(NULL);
+
+  snprintf(dir, sizeof(dir), "%s/leases", ctx->state_dir);
+  d = opendir(dir);
+  if (d == NULL)
+    return;
+  while ((e = readdir(d)) != NULL) {
+    struct stat st;
+    size_t l = strlen(e->d_name);
+    if (e->d_name[0] == '.' || l <= 5 || strcmp(e->d_name + l - 5, ".json") != 0)
+      continue;
+    if (fstatat(dirfd(d), e->d_name, &st, 0) < 0 || st.st_size != 0 ||
+        now - st.st_mtime < CLAIM_STALE_SECONDS)
+      continue;
+    char id[ID_MAX_LEN + 1];
+    snprintf(id, sizeof(id), "%.*s", (int)(l - 5), e->d_name);
+    snprintf(path, sizeof(path), "%s/ipam", ctx->state_dir);
+    cleanup_closedir DIR *bd = opendir(path);
+    struct dirent *be;
+    while (bd && (be = readdir(bd)) != NULL) {
+      if (be->d_name[0] == '.')
+        continue;
+      snprintf(path, sizeof(path), "%s/ipam/%s", ctx->state_dir, be->d_name);
+      cleanup_closedir DIR *ad = opendir(path);
+      struct dirent *ae;
+      while (ad && (ae = readdir(ad)) != NULL) {
+        struct in_addr a;
+        pk_error *err = NULL;
+        if (inet_pton(AF_INET, ae->d_name, &a) == 1)
+          ipam_release(ctx, be->d_name, a, id, &err);
+        error_free(&err);
+      }
+    }
+    unlinkat(dirfd(d), e->d_name, 0);
+  }
+}
+
+int podnet_gc(const struct podnet_ctx *ctx, char ***removed, size_t *n, pk_error **err) {
+  struct lease *ls = NULL;
+  size_t nl = 0, k = 0;
+  char **ids;
+  int rc = 0;
+
+  gc_stale_claims(ctx);
+  if (lease_list(ctx, &ls, &nl, err) < 0)
+    return -1;
+  ids = calloc(nl + 1, sizeof(char *));
+  if (ids == NULL) {
+    free(ls);
+    return error_set(err, ENOMEM, "gc");
+  }
+  for (size_t i = 0; i < nl; i++) {
+    if (podnet_lease_alive(&ls[i]))
+      continue;
+    if (podnet_detach_id(ctx, ls[i].id, true, rc < 0 ? NULL : err) < 0) {
+      rc = -1;
+      continue;
+    }
+    ids[k++] = strdup(ls[i].id);
+  }
+  free(ls);
+  *removed = ids;
+  *n = k;
+  return rc;
+}
