@@ -25,9 +25,30 @@ podnet_setup_file() {
 	}
 }
 
+# True while a podnet process of this suite is still at work in the
+# background (detach's grandchild deleting a veth, 15-40 ms, or releasing
+# the netfilter socket): those carry the suite's state dir or table in their
+# environment or (OCI hooks) the state dir on their command line.
+podnet_bg_busy() {
+	local p
+	for p in $(pgrep -x podnet); do
+		grep -qz -e "^PODNET_STATE_DIR=$STATE\$" -e "^PODNET_NFT_TABLE=$TOK\$" \
+			"/proc/$p/environ" 2>/dev/null && return 0
+		grep -qzx -e "$STATE" "/proc/$p/cmdline" 2>/dev/null && return 0
+	done
+	return 1
+}
+
+podnet_bg_idle() {
+	! podnet_bg_busy
+}
+
 # links whose master is one of our bridges, then our own links
 podnet_cleanup() {
 	local l b n
+	# Before anything is removed, and so that the suite's final leak check
+	# never sees a veth whose deletion is still under way.
+	poll 30 podnet_bg_idle || echo "# podnet background work of $TOK still running" >&2
 	for b in $(ip -o link show type bridge 2>/dev/null | awk -F': ' '{print $2}' | grep "^$TOK"); do
 		for l in $(ip -o link show master "$b" 2>/dev/null | awk -F': ' '{split($2, a, "@"); print a[1]}'); do
 			ip link del "$l" 2>/dev/null || true

@@ -44,17 +44,28 @@ teardown() {
 	run curl --noproxy '*' -sf -m 5 "http://$gw:$port/"
 	[ "$status" -eq 0 ]
 	[ "$output" = "seed000 $TOK" ]
+	# Hairpin: the container reaches its own forward through the gateway
+	# after nothing but `podnet attach` (with br_netfilter loaded this needs
+	# the bridge port in hairpin mode, which attach sets).
+	ip -d link show master "$br" | grep -q 'hairpin on'
+	run ip netns exec "$ns" curl --noproxy '*' -sf -m 5 "http://$gw:$port/"
+	[ "$status" -eq 0 ] || { echo "own forward from $ns: $output"; false; }
+	[ "$output" = "seed000 $TOK" ]
 
-	# detach removes the forwards of that id as well
+	# detach removes the forwards of that id as well, at once: the host port
+	# is free again when it returns
 	kill "$HPID"
 	HPID=
 	pn detach --netns "$ns"
 	run pn --json forward list
 	[ "$(echo "$output" | jq "[.[] | select(.id==\"$ns\")] | length")" -eq 0 ]
+	! nft list table ip "$TOK" 2>/dev/null | grep -q "$port" || false
+	pn forward add --host-port "$port" --to "$ip:8000"
+	pn forward del --host-port "$port"
 	pn netns del "$ns"
 	pn bridge del "$br"
 	[ -z "$(ls "$STATE/leases")" ]
-	! nft list table ip "$TOK" 2>/dev/null
+	! nft list table ip "$TOK" 2>/dev/null || false
 }
 
 @test "examples/podnet-seed000.sh runs end to end and leaves nothing" {
@@ -65,8 +76,8 @@ teardown() {
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"via 127.0.0.1:"*": hello from the netns ${TOK}xns"* ]]
 	[[ "$output" == *"via $(subnet_ip 2 1):"*": hello from the netns ${TOK}xns"* ]]
-	! ip link show "${TOK}xbr" 2>/dev/null
-	! nft list table ip "${TOK}x" 2>/dev/null
+	! ip link show "${TOK}xbr" 2>/dev/null || false
+	! nft list table ip "${TOK}x" 2>/dev/null || false
 	[ ! -e "/var/run/netns/${TOK}xns" ]
 }
 
@@ -80,7 +91,7 @@ teardown() {
 		[[ "$output" == *"inet $(subnet_ip 3 '')"* ]]
 		[[ "$output" == *": hello from a $rt container"* ]]
 		[[ "$output" == *"after delete: leases: 0, veths on ${TOK}ybr: 0, forwards: 0"* ]]
-		! ip link show "${TOK}ybr" 2>/dev/null
-		! nft list table ip "${TOK}y" 2>/dev/null
+		! ip link show "${TOK}ybr" 2>/dev/null || false
+		! nft list table ip "${TOK}y" 2>/dev/null || false
 	done
 }

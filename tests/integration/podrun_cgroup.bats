@@ -179,7 +179,7 @@ teardown_file() { rt_teardown_file; }
 		[ "$(awk '{print $3}' "/proc/$left/stat" 2>/dev/null)" = Z ] && break
 		sleep 0.1
 	done
-	! grep -qs sleep "/proc/$left/cmdline"
+	! grep -qs sleep "/proc/$left/cmdline" || false
 }
 
 @test "cgroup: kill -a signals every process in the cgroup" {

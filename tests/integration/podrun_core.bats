@@ -206,8 +206,8 @@ id() { echo "$(cat "$T/prefix")-$1"; }
 	[ "${#lines[@]}" -eq 1 ]
 	[ ! -e "$ROOT/$i" ]
 	[ ! -e "$T/badhook.pid" ]
-	! grep -q co-hookmnt /proc/mounts
-	! pgrep -f "$i" >/dev/null
+	! grep -q co-hookmnt /proc/mounts || false
+	! pgrep -f "$i" >/dev/null || false
 }
 
 @test "core: a bad args[0] fails create cleanly" {

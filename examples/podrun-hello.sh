@@ -2,7 +2,7 @@
 # The main job on built-in defaults: a busybox bundle (from Debian's
 # busybox-static, nothing downloaded) run by podrun.  Everything it makes is
 # removed on exit.
-#   examples/demo.sh            (as root, after `make`)
+#   examples/podrun-hello.sh    (as root, after `make`)
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 bin=${PODKIT_BUILD:-$top/build}
