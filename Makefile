@@ -78,7 +78,7 @@ ifneq ($(PAUSE_SRC),)
 endif
 UNIT_BINS := $(patsubst tests/unit/%.c,$(B)/tests/%,$(UNIT_SRC))
 
-.PHONY: all check check-unit check-integration check-asan install uninstall clean fuzz format bench interop
+.PHONY: all unit-bins check check-unit check-integration check-asan install uninstall clean fuzz format bench interop
 all: $(BINS)
 
 $(B)/obj/%.o: %.c
@@ -119,8 +119,12 @@ $(B)/tests/%: tests/unit/%.c tests/unit/unit.h $(RT_LIB) $(if $(NET_LIB_SRC),$(N
 	  $(if $(POD_LIB_SRC),$(POD_LIB)) $(if $(NET_LIB_SRC),$(NET_LIB)) $(RT_LIB) \
 	  $(LDFLAGS_ALL) $(NET_LIBS) $(RT_LIBS)
 
+# The unit tests run twice: as built, and built with ASan+UBSan.
+unit-bins: $(UNIT_BINS)
+
 check: all $(UNIT_BINS)
-	@PODKIT_BUILD=$(CURDIR)/$(B) tests/run.sh
+	@$(MAKE) --no-print-directory SANITIZE=1 unit-bins >/dev/null
+	@PODKIT_BUILD=$(CURDIR)/$(B) PODKIT_ASAN_BUILD=$(CURDIR)/build-asan tests/run.sh
 
 check-unit: $(UNIT_BINS)
 	@PODKIT_BUILD=$(CURDIR)/$(B) tests/run.sh --unit

@@ -53,18 +53,29 @@ after=$(mktemp)
 trap 'rm -f "$log" "$before" "$after"' EXIT
 snapshot >"$before"
 
-if [ "$mode" != integration ]; then
-  for t in "$PODKIT_BUILD"/tests/test_*; do
+run_unit_dir() { # $1 = dir of test binaries, $2 = label
+  local t rc
+  for t in "$1"/tests/test_*; do
     [ -x "$t" ] || continue
     [ -n "$filter" ] && [[ "$t" != *"$filter"* ]] && continue
-    echo "# unit: $(basename "$t")"
-    "$t" >"$log" 2>&1
+    echo "# unit$2: $(basename "$t")"
+    ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+      "$t" >"$log" 2>&1
     rc=$?
-    count "$(basename "$t")" <"$log"
+    count "$(basename "$t")$2" <"$log"
     if [ $rc -ne 0 ] && ! grep -q '^not ok' "$log"; then
-      failed=$((failed + 1)); failures+=("$(basename "$t"): exited $rc")
+      grep -E 'ERROR|runtime error' "$log" | head -5
+      failed=$((failed + 1)); failures+=("$(basename "$t")$2: exited $rc")
     fi
   done
+}
+
+if [ "$mode" != integration ]; then
+  run_unit_dir "$PODKIT_BUILD" ""
+  # The same unit tests built with ASan+UBSan (make check builds them).
+  if [ -n "${PODKIT_ASAN_BUILD:-}" ] && [ -d "$PODKIT_ASAN_BUILD/tests" ]; then
+    run_unit_dir "$PODKIT_ASAN_BUILD" " (asan)"
+  fi
 fi
 
 if [ "$mode" != unit ]; then
