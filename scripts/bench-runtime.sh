@@ -17,6 +17,8 @@
 # All three runtimes run in that same namespace, facing one mount table.
 #
 #   scripts/bench-runtime.sh [N]          (as root; N defaults to 100)
+#   BENCH_PROFILE=realistic scripts/bench-runtime.sh [N]
+#                                         (seccomp profile + cgroup limits)
 # PODRUN (default $PODKIT_BUILD/podrun, then build/podrun), RUNC, CRUN
 # override the binaries; BENCH_WARMUP (default 3) unmeasured runs each.
 set -euo pipefail
@@ -109,6 +111,19 @@ mkdir -p "$work/bundle"
 (cd "$work" && "$RUNC" spec --bundle "$work/bundle")
 jq '.process.terminal=false | .process.args=["/bin/true"]' "$work/bundle/config.json" >"$work/c.json"
 mv "$work/c.json" "$work/bundle/config.json"
+# BENCH_PROFILE=realistic: what an engine really passes: a Docker-like
+# seccomp profile (examples/seccomp-default.json, ~300 syscalls allowed,
+# three architectures) and cgroup limits.
+if [ "${BENCH_PROFILE:-default}" = realistic ]; then
+	jq --slurpfile sc "$top/examples/seccomp-default.json" \
+		'.linux.seccomp = $sc[0] |
+		 .linux.resources.memory = {limit: 268435456} |
+		 .linux.resources.pids = {limit: 512} |
+		 .linux.resources.cpu = {shares: 512, quota: 50000, period: 100000}' \
+		"$work/bundle/config.json" >"$work/c.json"
+	mv "$work/c.json" "$work/bundle/config.json"
+	echo "bench: realistic profile: seccomp $(jq '[.syscalls[].names | length] | add' "$top/examples/seccomp-default.json") syscalls, $(jq -c .architectures "$top/examples/seccomp-default.json"), memory/pids/cpu limits"
+fi
 
 # A second bundle for the check: same rootfs, a process whose output proves
 # the container really ran.
