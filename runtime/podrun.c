@@ -46,6 +46,10 @@ enum opt_id {
   O_CPUSET_CPUS,
   O_CPUSET_MEMS,
   O_PIDS_LIMIT,
+  O_BLKIO_WEIGHT,
+  O_CPU_RT_PERIOD,
+  O_CPU_RT_RUNTIME,
+  O_INTEL_RDT,
   O_STATS,
   O_INTERVAL,
 };
@@ -99,8 +103,13 @@ static const struct opt spec_opts[] = {OPT_BUNDLE,
                                        {"help", 'h', false, O_HELP},
                                        {NULL, 0, false, 0}};
 static const struct opt create_opts[] = {OPT_CREATE, {NULL, 0, false, 0}};
-static const struct opt run_opts[] = {
-    OPT_CREATE, {"detach", 'd', false, O_DETACH}, {"keep", 0, false, O_KEEP}, {NULL, 0, false, 0}};
+/* podrun never makes itself a subreaper, so --no-subreaper is what it
+ * does anyway */
+static const struct opt run_opts[] = {OPT_CREATE,
+                                      {"detach", 'd', false, O_DETACH},
+                                      {"keep", 0, false, O_KEEP},
+                                      {"no-subreaper", 0, false, O_IGNORED_BOOL},
+                                      {NULL, 0, false, 0}};
 static const struct opt none_opts[] = {{"help", 'h', false, O_HELP}, {NULL, 0, false, 0}};
 static const struct opt list_opts[] = {{"quiet", 'q', false, O_QUIET},
                                        {"format", 'f', true, O_FORMAT},
@@ -121,6 +130,11 @@ static const struct opt update_opts[] = {{"resources", 'r', true, O_RESOURCES},
                                          {"cpuset-cpus", 0, true, O_CPUSET_CPUS},
                                          {"cpuset-mems", 0, true, O_CPUSET_MEMS},
                                          {"pids-limit", 0, true, O_PIDS_LIMIT},
+                                         {"blkio-weight", 0, true, O_BLKIO_WEIGHT},
+                                         {"cpu-rt-period", 0, true, O_CPU_RT_PERIOD},
+                                         {"cpu-rt-runtime", 0, true, O_CPU_RT_RUNTIME},
+                                         {"l3-cache-schema", 0, true, O_INTEL_RDT},
+                                         {"mem-bw-schema", 0, true, O_INTEL_RDT},
                                          {"help", 'h', false, O_HELP},
                                          {NULL, 0, false, 0}};
 static const struct opt events_opts[] = {{"stats", 0, false, O_STATS},
@@ -263,7 +277,7 @@ static const struct command commands[] = {
      "create [-b DIR] [--pid-file F] [--console-socket S] [--no-pivot] [--preserve-fds N] ID"},
     {"start", none_opts, 1, 1, cmd_start, "start ID"},
     {"run", run_opts, 1, 1, cmd_run,
-     "run [-b DIR] [-d] [--pid-file F] [--console-socket S] [--keep] [--no-pivot] "
+     "run [-b DIR] [-d] [--pid-file F] [--console-socket S] [--keep] [--no-pivot] [--no-subreaper] "
      "[--preserve-fds N] ID"},
     {"state", none_opts, 1, 1, cmd_state, "state ID"},
     {"list", list_opts, 0, 0, cmd_list, "list [-q] [--format table|json]"},
@@ -275,7 +289,7 @@ static const struct command commands[] = {
     {"update", update_opts, 1, 1, cmd_update,
      "update [--resources FILE|-] [--memory N] [--memory-swap N] [--memory-reservation N] "
      "[--cpu-quota N] [--cpu-period N] [--cpu-shares N] [--cpuset-cpus S] [--cpuset-mems S] "
-     "[--pids-limit N] ID"},
+     "[--pids-limit N] [--blkio-weight N] [--cpu-rt-period N] [--cpu-rt-runtime N] ID"},
     {"events", events_opts, 1, 1, cmd_events, "events [--stats] [--interval D] ID"},
     {"features", none_opts, 0, 0, cmd_features, "features"},
     {"exec", NULL, 0, 0, NULL, CMD_EXEC_USAGE},
@@ -445,6 +459,9 @@ static int opt_apply(struct cli *c, const struct opt *o, const char *v, const ch
   case O_INTERVAL:
     c->interval = v;
     break;
+  case O_INTEL_RDT:
+    return error_set(err, 0, "%s: --%s: Intel RDT (linux.intelRdt) is not supported by podrun",
+                     what, o->name);
   case O_CPUSET_CPUS:
   case O_CPUSET_MEMS:
     return res_set(c, "cpu", o->id == O_CPUSET_CPUS ? "cpus" : "mems", json_string(v), err);
@@ -454,6 +471,9 @@ static int opt_apply(struct cli *c, const struct opt *o, const char *v, const ch
   case O_CPU_QUOTA:
   case O_CPU_PERIOD:
   case O_CPU_SHARES:
+  case O_BLKIO_WEIGHT:
+  case O_CPU_RT_PERIOD:
+  case O_CPU_RT_RUNTIME:
   case O_PIDS_LIMIT: {
     long long n;
     bool bytes = o->id == O_MEMORY || o->id == O_MEMORY_SWAP || o->id == O_MEMORY_RESERVATION;
@@ -472,6 +492,12 @@ static int opt_apply(struct cli *c, const struct opt *o, const char *v, const ch
       return res_set(c, "cpu", "period", json_integer(n), err);
     case O_CPU_SHARES:
       return res_set(c, "cpu", "shares", json_integer(n), err);
+    case O_BLKIO_WEIGHT:
+      return res_set(c, "blockIO", "weight", json_integer(n), err);
+    case O_CPU_RT_PERIOD:
+      return res_set(c, "cpu", "realtimePeriod", json_integer(n), err);
+    case O_CPU_RT_RUNTIME:
+      return res_set(c, "cpu", "realtimeRuntime", json_integer(n), err);
     default:
       return res_set(c, "pids", "limit", json_integer(n), err);
     }
