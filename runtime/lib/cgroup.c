@@ -672,40 +672,6 @@ static int get_int(json_t *obj, const char *key, struct opt *o, int64_t min, con
   return 0;
 }
 
-static int get_obj(json_t *parent, const char *key, json_t **out, const char *path,
-                   pk_error **err) {
-  json_t *v = json_object_get(parent, key);
-  *out = NULL;
-  if (v == NULL || json_is_null(v))
-    return 0;
-  if (!json_is_object(v))
-    return error_set(err, 0, "%s.%s: expected an object", path, key);
-  *out = v;
-  return 0;
-}
-
-static int get_str(json_t *obj, const char *key, const char **out, const char *path,
-                   pk_error **err) {
-  json_t *v = json_object_get(obj, key);
-  if (v == NULL || json_is_null(v))
-    return 0;
-  if (!json_is_string(v))
-    return error_set(err, 0, "%s.%s: expected a string", path, key);
-  *out = json_string_value(v);
-  return 0;
-}
-
-static int get_array(json_t *obj, const char *key, json_t **out, const char *path, pk_error **err) {
-  json_t *v = json_object_get(obj, key);
-  *out = NULL;
-  if (v == NULL || json_is_null(v))
-    return 0;
-  if (!json_is_array(v))
-    return error_set(err, 0, "%s.%s: expected an array", path, key);
-  *out = v;
-  return 0;
-}
-
 static int parse_devices(json_t *arr, struct res *r, pk_error **err) {
   size_t i;
   json_t *e;
@@ -723,7 +689,8 @@ static int parse_devices(json_t *arr, struct res *r, pk_error **err) {
       return error_set(err, 0, "%s.allow: expected a boolean", path);
     d->allow = json_is_true(allow);
     const char *type = "a", *access = "rwm";
-    if (get_str(e, "type", &type, path, err) < 0 || get_str(e, "access", &access, path, err) < 0)
+    if (json_field_string(e, "type", &type, path, err) < 0 ||
+        json_field_string(e, "access", &access, path, err) < 0)
       return -1;
     if (strlen(type) != 1 || !strchr("acbu", type[0]))
       return error_set(err, 0, "%s.type: expected \"a\", \"c\" or \"b\", got \"%s\"", path, type);
@@ -753,7 +720,7 @@ static int parse_throttle(json_t *blkio, struct res *r, pk_error **err) {
   size_t total = 0;
   for (size_t k = 0; k < 4; k++) {
     json_t *a;
-    if (get_array(blkio, kinds[k].key, &a, RP ".blockIO", err) < 0)
+    if (json_field_array(blkio, kinds[k].key, &a, RP ".blockIO", err) < 0)
       return -1;
     total += json_array_size(a);
   }
@@ -795,7 +762,7 @@ static int parse_hugepages(json_t *arr, struct res *r, pk_error **err) {
     snprintf(path, sizeof(path), RP ".hugepageLimits[%zu]", i);
     if (!json_is_object(e))
       return error_set(err, 0, "%s: expected an object", path);
-    if (get_str(e, "pageSize", &size, path, err) < 0 ||
+    if (json_field_string(e, "pageSize", &size, path, err) < 0 ||
         get_int(e, "limit", &limit, 0, path, err) < 0)
       return -1;
     size_t digits = size ? strspn(size, "0123456789") : 0;
@@ -820,8 +787,10 @@ static int res_parse(json_t *j, struct res *r, pk_error **err) {
     return 0;
   if (!json_is_object(j))
     return error_set(err, 0, RP ": expected an object");
-  if (get_obj(j, "memory", &mem, RP, err) < 0 || get_obj(j, "cpu", &cpu, RP, err) < 0 ||
-      get_obj(j, "pids", &pids, RP, err) < 0 || get_obj(j, "blockIO", &blkio, RP, err) < 0)
+  if (json_field_object(j, "memory", &mem, RP, err) < 0 ||
+      json_field_object(j, "cpu", &cpu, RP, err) < 0 ||
+      json_field_object(j, "pids", &pids, RP, err) < 0 ||
+      json_field_object(j, "blockIO", &blkio, RP, err) < 0)
     return -1;
   if (mem) {
     json_t *oom = json_object_get(mem, "disableOOMKiller");
@@ -847,8 +816,8 @@ static int res_parse(json_t *j, struct res *r, pk_error **err) {
         get_int(cpu, "realtimeRuntime", &r->rt_runtime, -1, RP ".cpu", err) < 0 ||
         get_int(cpu, "realtimePeriod", &r->rt_period, 0, RP ".cpu", err) < 0 ||
         get_int(cpu, "idle", &r->idle, INT64_MIN, RP ".cpu", err) < 0 ||
-        get_str(cpu, "cpus", &r->cpus, RP ".cpu", err) < 0 ||
-        get_str(cpu, "mems", &r->mems, RP ".cpu", err) < 0)
+        json_field_string(cpu, "cpus", &r->cpus, RP ".cpu", err) < 0 ||
+        json_field_string(cpu, "mems", &r->mems, RP ".cpu", err) < 0)
       return -1;
     if (r->idle.set && r->idle.v != 0 && r->idle.v != 1)
       return error_set(err, 0, RP ".cpu.idle: expected 0 or 1, got %" PRId64, r->idle.v);
@@ -869,15 +838,15 @@ static int res_parse(json_t *j, struct res *r, pk_error **err) {
     if (parse_throttle(blkio, r, err) < 0)
       return -1;
   }
-  if (get_array(j, "hugepageLimits", &arr, RP, err) < 0)
+  if (json_field_array(j, "hugepageLimits", &arr, RP, err) < 0)
     return -1;
   if (arr && parse_hugepages(arr, r, err) < 0)
     return -1;
-  if (get_array(j, "devices", &arr, RP, err) < 0)
+  if (json_field_array(j, "devices", &arr, RP, err) < 0)
     return -1;
   if (arr && parse_devices(arr, r, err) < 0)
     return -1;
-  if (get_obj(j, "unified", &r->unified, RP, err) < 0)
+  if (json_field_object(j, "unified", &r->unified, RP, err) < 0)
     return -1;
   if (r->unified) {
     const char *k;

@@ -29,6 +29,7 @@
 #include "linux.h"
 #include "log.h"
 #include "process.h"
+#include "sealed.h"
 #include "seccomp_filter.h"
 #include "spec.h"
 #include "state.h"
@@ -173,6 +174,7 @@ struct create_ctx {
   int lock_fd;
   int state_dirfd;
   int console_fd;
+  int stub_fd; /* the sealed exec stub (CVE-2019-5736) */
   int n_keep;
   int ns_fds[SPEC_NS_COUNT]; /* namespaces the child joins itself */
   bool user_new, user_joined;
@@ -187,6 +189,15 @@ struct create_ctx {
 
 static bool spec_has_hooks(const struct spec *s, enum spec_hook_kind k) {
   return s->hooks[k].n > 0;
+}
+
+/* A cgroup mount binds the container's own v1 directories (when it has no
+ * cgroup namespace), so the child must be in them before it mounts. */
+static bool spec_has_cgroup_mount(const struct spec *s) {
+  for (size_t i = 0; i < s->n_mounts; i++)
+    if (s->mounts[i].type && strcmp(s->mounts[i].type, "cgroup") == 0 && !s->mounts[i].bind)
+      return true;
+  return false;
 }
 
 static bool ns_new(const struct spec *s, enum spec_ns_type t) {
@@ -412,7 +423,13 @@ static __attribute__((noreturn)) void child_main(struct create_ctx *c) {
    * listener fd must reach the parent while create is still running. */
   if (c->sc && !p->no_new_privileges && child_seccomp_install(c, sock, &err) < 0)
     child_fail(sock, &err);
-  if (process_identity_apply(p, &err) < 0 || process_cwd_umask_apply(p, &err) < 0)
+  /* Up to here the capability check keeps the container's processes out
+   * of our /proc/PID (we hold more than they do); from here on only
+   * non-dumpability does, until the execve through the sealed stub. */
+  if (sealed_nondumpable(&err) < 0 || process_identity_apply(p, &err) < 0 ||
+      sealed_nondumpable(&err) < 0)
+    child_fail(sock, &err);
+  if (process_cwd_umask_apply(p, &err) < 0)
     child_fail(sock, &err);
   if (lsm_exec_label_set(s, &err) < 0)
     child_fail(sock, &err);
@@ -461,7 +478,7 @@ static __attribute__((noreturn)) void child_main(struct create_ctx *c) {
       _exit(127);
     }
   }
-  execve(exec_path, p->args, env);
+  sealed_execve(c->stub_fd, exec_path, p->args, env);
   dprintf(STDERR_FILENO, "podrun: exec %s: %s\n", p->args[0], strerror(errno));
   _exit(127);
 }
@@ -557,14 +574,10 @@ static int parent_ns_leave(struct parent_ns *pn, pk_error **err) {
   return ret;
 }
 
-static int pidfd_open_compat(pid_t pid) {
-  return (int)syscall(SYS_pidfd_open, pid, 0);
-}
-
 /* SIGKILL pid (when it is still the process with start_time) and wait until
  * it is gone; it is not necessarily our child. */
 static int process_kill_wait(pid_t pid, unsigned long long start_time, pk_error **err) {
-  cleanup_close int pfd = pidfd_open_compat(pid);
+  cleanup_close int pfd = proc_pidfd_open(pid);
   struct pollfd pl;
   if (pfd < 0)
     return errno == ESRCH ? 0 : error_set(err, errno, "pidfd_open %d", (int)pid);
@@ -632,7 +645,8 @@ static int create_internal(const struct container_opts *o, struct created *cr, p
                          .sync_child = -1,
                          .lock_fd = -1,
                          .state_dirfd = -1,
-                         .console_fd = -1};
+                         .console_fd = -1,
+                         .stub_fd = -1};
   struct parent_ns pn;
   cleanup_free char *dir = NULL;
   char created_ts[64];
@@ -640,6 +654,7 @@ static int create_internal(const struct container_opts *o, struct created *cr, p
   int n_listen, sv[2], pidfd = -1, ret = -1;
   cleanup_close int cg_v2fd = -1;
   bool dir_made = false, pid_file_written = false;
+  int resets = 0;
   pid_t pid = -1;
 
   for (int t = 0; t < SPEC_NS_COUNT; t++)
@@ -723,6 +738,9 @@ static int create_internal(const struct container_opts *o, struct created *cr, p
     if (c.console_fd < 0)
       goto out;
   }
+  c.stub_fd = sealed_stub_create(3 + c.n_keep, err);
+  if (c.stub_fd < 0)
+    goto out;
   if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
     error_set(err, errno, "socketpair");
     goto out;
@@ -763,7 +781,7 @@ static int create_internal(const struct container_opts *o, struct created *cr, p
    * (a new cgroup namespace is rooted where it is) or may not see the
    * host's /sys/fs/cgroup (a joined mount or user namespace). */
   c.cg_late = c.cg_self && !ns_new(c.spec, SPEC_NS_CGROUP) && !ns_joined(c.spec, SPEC_NS_MOUNT) &&
-              !c.user_joined;
+              !c.user_joined && !spec_has_cgroup_mount(c.spec);
   if (!c.cg_late && cgroup_create_finish(c.cg, err) < 0)
     goto out;
   if (!ns_joined(c.spec, SPEC_NS_CGROUP)) {
@@ -878,6 +896,11 @@ static int create_internal(const struct container_opts *o, struct created *cr, p
     cleanup_free char *text = NULL;
     cleanup_close int lfd = -1;
     int e = 0, type = msg_recv_fd(c.sync_parent, &e, &text, &lfd);
+    /* A child that failed and exited with our MSG_CGROUP unread leaves
+     * ECONNRESET pending on the socket, reported once, ahead of its
+     * queued MSG_ERROR: read on to get the message. */
+    if (type < 0 && errno == ECONNRESET && resets++ < 2)
+      continue;
     if (type == MSG_READY)
       break;
     if (type == MSG_SECCOMP) {
@@ -964,6 +987,8 @@ out:
     close(c.state_dirfd);
   if (c.bundle_fd >= 0)
     close(c.bundle_fd);
+  if (c.stub_fd >= 0)
+    close(c.stub_fd);
   if (c.lock_fd >= 0)
     close(c.lock_fd);
   spec_free(c.spec);
@@ -1033,7 +1058,7 @@ static int fifo_release(const char *root, const struct state *st, int pidfd, pk_
     return error_set(err, errno, "open %s", path);
   }
   if (pidfd < 0)
-    pidfd = own_pidfd = pidfd_open_compat(st->pid);
+    pidfd = own_pidfd = proc_pidfd_open(st->pid);
   pl[0].fd = fd;
   pl[0].events = POLLIN;
   pl[1].fd = pidfd;
@@ -1493,6 +1518,15 @@ int container_kill(const char *root, const char *id, int sig, bool all, pk_error
   if (state_read(root, id, &st, err) < 0)
     return error_wrap(err, "kill %s", id);
   status = state_status(root, st, false);
+  if (status == STATUS_STOPPED && all) {
+    /* as runc: no error, and what is left in the cgroup after the init
+     * exited still gets the signal (containerd's shim relies on both) */
+    cleanup_cgroup struct cgroup *cg = NULL;
+    cleanup_error pk_error *e2 = NULL;
+    if (st->cgroup_path && state_cgroup_open(st, &cg, &e2) == 0 && cg)
+      (void)cgroup_kill(cg, sig, &e2);
+    return 0;
+  }
   if (status == STATUS_STOPPED || status == STATUS_CREATING)
     return error_set(err, 0, "kill %s: container not running", id);
   if (all && st->cgroup_path) {
@@ -1507,7 +1541,7 @@ int container_kill(const char *root, const char *id, int sig, bool all, pk_error
     return 0;
   }
   /* the pidfd pins the process: a recycled pid is never signalled */
-  pfd = pidfd_open_compat(st->pid);
+  pfd = proc_pidfd_open(st->pid);
   if (pfd >= 0) {
     if (proc_start_time(st->pid) != st->start_time)
       return error_set(err, 0, "kill %s: container not running", id);
@@ -1781,7 +1815,7 @@ int container_events(const char *root, const char *id, bool stats_once, long int
     first = false;
     /* wake early when the init exits */
     {
-      cleanup_close int pfd = pidfd_open_compat(st->pid);
+      cleanup_close int pfd = proc_pidfd_open(st->pid);
       struct pollfd pl = {.fd = pfd, .events = POLLIN};
       if (pfd < 0 || proc_start_time(st->pid) != st->start_time)
         return 0;

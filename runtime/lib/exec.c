@@ -23,6 +23,7 @@
 #include "cleanup.h"
 #include "console.h"
 #include "process.h"
+#include "sealed.h"
 #include "seccomp_filter.h"
 #include "spec.h"
 #include "state.h"
@@ -65,6 +66,7 @@ struct exec_ctx {
   bool cg_v2_done;
   int sock_parent, sock_child;
   int console_fd;
+  int stub_fd;               /* the sealed exec stub (CVE-2019-5736) */
   int own_pid_ns;            /* to leave the pid namespace again after the fork */
   char *apparmor_exec;       /* "exec PROFILE" */
   const char *selinux_label; /* for /proc/thread-self/attr/exec */
@@ -524,7 +526,11 @@ static __attribute__((noreturn)) void exec_child(struct exec_ctx *c) {
    * the identity may drop: then it goes first, as runc does */
   if (c->prog && !p->no_new_privileges && seccomp_install(c, &err) < 0)
     child_fail(sock, &err);
-  if (process_identity_apply(p, &err) < 0)
+  /* In the container's pid namespace since the fork: until now holding
+   * more capabilities than its processes kept them out of our /proc/PID;
+   * from here to the sealed execve non-dumpability does (CVE-2019-5736). */
+  if (sealed_nondumpable(&err) < 0 || process_identity_apply(p, &err) < 0 ||
+      sealed_nondumpable(&err) < 0)
     child_fail(sock, &err);
   if (process_fds_prepare(c->o->preserve_fds, &err) < 0)
     child_fail(sock, &err);
@@ -545,7 +551,7 @@ static __attribute__((noreturn)) void exec_child(struct exec_ctx *c) {
   process_signals_reset();
   if (c->prog && p->no_new_privileges && seccomp_install(c, &err) < 0)
     child_fail(sock, &err);
-  execve(exec_path, p->args, env);
+  sealed_execve(c->stub_fd, exec_path, p->args, env);
   {
     int e = errno;
     error_set_code(&err, e, "exec: \"%s\": %s", p->args[0],
@@ -603,6 +609,8 @@ static void ctx_clear(struct exec_ctx *c) {
     close(c->sock_child);
   if (c->console_fd >= 0)
     close(c->console_fd);
+  if (c->stub_fd >= 0)
+    close(c->stub_fd);
   if (c->own_pid_ns >= 0)
     close(c->own_pid_ns);
   if (c->cg)
@@ -776,6 +784,7 @@ int container_exec(const struct exec_opts *o, int *exit_code, pk_error **err) {
                        .sock_parent = -1,
                        .sock_child = -1,
                        .console_fd = -1,
+                       .stub_fd = -1,
                        .own_pid_ns = -1};
   struct sigaction dfl = {.sa_handler = SIG_DFL}, old_chld;
   sigset_t set, old_mask;
@@ -786,6 +795,9 @@ int container_exec(const struct exec_opts *o, int *exit_code, pk_error **err) {
   if (id_validate(o->id, "container ID", err) < 0)
     return -1;
   if (exec_prepare(&c, err) < 0)
+    goto out;
+  c.stub_fd = sealed_stub_create(3 + (o->preserve_fds > 0 ? o->preserve_fds : 0), err);
+  if (c.stub_fd < 0)
     goto out;
   if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
     error_set(err, errno, "socketpair");

@@ -17,15 +17,11 @@
 #include "log.h"
 #include "util.h"
 
-static int pidfd_open_compat(pid_t pid) {
-  return (int)syscall(SYS_pidfd_open, pid, 0);
-}
-
 /* Wait for pid for at most timeout_ms (<0: forever).  Returns 0 with
  * *status filled, or -1 with errno ETIMEDOUT after killing it. */
 static int hook_wait(pid_t pid, int timeout_ms, int *status) {
   if (timeout_ms >= 0) {
-    cleanup_close int pfd = pidfd_open_compat(pid);
+    cleanup_close int pfd = proc_pidfd_open(pid);
     if (pfd >= 0) {
       struct pollfd p = {.fd = pfd, .events = POLLIN};
       struct timespec start, now;
@@ -42,8 +38,8 @@ static int hook_wait(pid_t pid, int timeout_ms, int *status) {
           return -1;
         }
         clock_gettime(CLOCK_MONOTONIC, &now);
-        left = timeout_ms - (int)((now.tv_sec - start.tv_sec) * 1000 +
-                                  (now.tv_nsec - start.tv_nsec) / 1000000);
+        left = timeout_ms -
+               (int)((now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000);
         if (left < 0)
           left = 0;
       }
@@ -82,8 +78,7 @@ static int hook_run_one(const struct spec_hook *h, const char *kind, const char 
     shutdown(sv[1], SHUT_WR);
     if (dup2(sv[1], STDIN_FILENO) < 0)
       _exit(127);
-    execve(h->path, h->args && h->args[0] ? h->args : default_argv,
-           h->env ? h->env : empty_env);
+    execve(h->path, h->args && h->args[0] ? h->args : default_argv, h->env ? h->env : empty_env);
     dprintf(STDERR_FILENO, "%s hook %s: exec: %s\n", kind, h->path, strerror(errno));
     _exit(127);
   }
@@ -111,8 +106,8 @@ static int hook_run_one(const struct spec_hook *h, const char *kind, const char 
   if (WIFEXITED(status))
     return error_set(err, 0, "%s hook %s: exited with status %d", kind, h->path,
                      WEXITSTATUS(status));
-  return error_set(err, 0, "%s hook %s: killed by signal %d (%s)", kind, h->path,
-                   WTERMSIG(status), strsignal(WTERMSIG(status)));
+  return error_set(err, 0, "%s hook %s: killed by signal %d (%s)", kind, h->path, WTERMSIG(status),
+                   strsignal(WTERMSIG(status)));
 }
 
 int hooks_run(const struct spec *s, enum spec_hook_kind kind, const char *state_json,

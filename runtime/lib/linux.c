@@ -337,6 +337,26 @@ static int mount_cgroup(int rootfd, const struct spec_mount *m, unsigned long fl
     return error_wrap(err, "mount cgroup on %s", m->destination);
   proc_fd_path(path, dfd);
   if (!v1) {
+    /* Without a cgroup namespace of its own a fresh mount would show the
+     * host's whole tree: bind the container's cgroup instead (as runc). */
+    const char *own = str_has_prefix(info, "0::") ? info + 3 : "/";
+    if (own[0] == '/' && own[1] != '\0' && own[1] != '\n') {
+      char host[PATH_MAX];
+      snprintf(host, sizeof(host), "/sys/fs/cgroup%.*s", (int)strcspn(own, "\n"), own);
+      if (mount(host, path, NULL, MS_BIND | MS_REC, NULL) == 0) {
+        cleanup_close int top = -1;
+        if (!(flags & MS_RDONLY))
+          return 0;
+        top = linux_path_open_in_root(rootfd, m->destination, false, false, err);
+        if (top < 0 || mount_attr_apply(top, MS_RDONLY | (base & MS_ATTR_FLAGS), true,
+                                        m->destination, err) < 0)
+          return -1;
+        return 0;
+      }
+      /* ENOENT: cgroup2 is not mounted at /sys/fs/cgroup here */
+      if (errno != ENOENT)
+        return error_set(err, errno, "bind %s on %s", host, m->destination);
+    }
     if (mount("cgroup2", path, "cgroup2", base | (flags & MS_RDONLY), NULL) < 0)
       return error_set(err, errno, "mount cgroup2 on %s", m->destination);
     return 0;
@@ -361,7 +381,7 @@ static int mount_cgroup(int rootfd, const struct spec_mount *m, unsigned long fl
   }
   while (n_lines > 0) {
     char *line = lines[--n_lines];
-    char *ctrls = strchr(line, ':'), *end, *name;
+    char *ctrls = strchr(line, ':'), *end, *name, *own;
     cleanup_close int sub = -1;
     char subpath[PROC_FD_PATH_LEN], host[PATH_MAX];
     int r;
@@ -370,6 +390,7 @@ static int mount_cgroup(int rootfd, const struct spec_mount *m, unsigned long fl
       continue;
     ctrls++;
     *end = '\0';
+    own = end + 1;
     name = str_has_prefix(ctrls, "name=") ? ctrls + 5 : ctrls;
     if (*name == '\0' || strchr(name, '/') || strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
       continue;
@@ -379,18 +400,33 @@ static int mount_cgroup(int rootfd, const struct spec_mount *m, unsigned long fl
     if (sub < 0)
       return error_set(err, errno, "open %s/%s", m->destination, name);
     proc_fd_path(subpath, sub);
-    r = mount("cgroup", subpath, "cgroup", base | (flags & MS_RDONLY), ctrls);
-    if (r < 0 && errno == EPERM) {
-      /* a user namespace without its own cgroup namespace may not mount
-       * v1 hierarchies: bind the host's instead */
-      snprintf(host, sizeof(host), "/sys/fs/cgroup/%s", name);
+    /* In the host's cgroup namespace a fresh mount shows the hierarchy's
+     * root: bind the container's own directory instead, as runc does.  In
+     * a new cgroup namespace ("/") the fresh mount is rooted at the
+     * container's cgroup already; so it is when the host has the hierarchy
+     * mounted elsewhere (ENOENT). */
+    bool bind = strcmp(own, "/") != 0;
+    r = -1;
+    if (bind) {
+      snprintf(host, sizeof(host), "/sys/fs/cgroup/%s%s", name, own);
       r = mount(host, subpath, NULL, MS_BIND | MS_REC, NULL);
-      if (r == 0 && (flags & MS_RDONLY)) {
-        cleanup_close int top = openat(dfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
-        if (top < 0 || mount_attr_apply(top, MS_RDONLY | (base & MS_ATTR_FLAGS), true,
-                                        m->destination, err) < 0)
-          return -1;
+      if (r < 0 && errno == ENOENT)
+        bind = false;
+    }
+    if (!bind) {
+      r = mount("cgroup", subpath, "cgroup", base | (flags & MS_RDONLY), ctrls);
+      if (r < 0 && errno == EPERM) {
+        /* a user namespace may not mount v1 hierarchies */
+        snprintf(host, sizeof(host), "/sys/fs/cgroup/%s", name);
+        r = mount(host, subpath, NULL, MS_BIND | MS_REC, NULL);
+        bind = true;
       }
+    }
+    if (r == 0 && bind && (flags & MS_RDONLY)) {
+      cleanup_close int top = openat(dfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+      if (top < 0 ||
+          mount_attr_apply(top, MS_RDONLY | (base & MS_ATTR_FLAGS), true, m->destination, err) < 0)
+        return -1;
     }
     if (r < 0)
       return error_set(err, errno, "mount cgroup on %s/%s", m->destination, name);
@@ -410,6 +446,62 @@ static bool mount_takes_label(const char *type) {
   return false;
 }
 
+/* "/proc", "proc/", "//sys" ... */
+static bool dest_is(const char *dest, const char *name) {
+  size_t len;
+  while (*dest == '/')
+    dest++;
+  len = strlen(dest);
+  while (len > 0 && dest[len - 1] == '/')
+    len--;
+  return len == strlen(name) && strncmp(dest, name, len) == 0;
+}
+
+/* CVE-2019-19921 class: proc and sysfs (and whatever goes on /proc or
+ * /sys) only on an ordinary directory of the rootfs, never through a
+ * symlink the image (or a container sharing a volume) placed there, and
+ * never on a file.  Returns an O_PATH fd of the directory, made when
+ * missing. */
+static int mount_plain_dir_open(int rootfd, const struct spec_mount *m, const char *what,
+                                pk_error **err) {
+  cleanup_free char *parent = strdup(m->destination);
+  cleanup_close int pfd = -1;
+  char *slash, *base;
+  struct stat st;
+  int fd;
+
+  if (parent == NULL)
+    return error_set(err, ENOMEM, "mount %s", m->destination);
+  for (size_t n = strlen(parent); n > 1 && parent[n - 1] == '/'; n--)
+    parent[n - 1] = '\0';
+  slash = strrchr(parent, '/');
+  base = slash ? slash + 1 : parent;
+  if (*base == '\0' || strcmp(base, ".") == 0 || strcmp(base, "..") == 0)
+    return error_set_code(err, EINVAL, "mount %s on %s: expected a directory below /", what,
+                          m->destination);
+  if (slash)
+    *slash = '\0';
+  pfd = linux_path_open_in_root(rootfd, slash && parent[0] ? parent : "/", true, false, err);
+  if (pfd < 0)
+    return error_wrap(err, "mount %s on %s", what, m->destination);
+  if (fstatat(pfd, base, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+    if (errno != ENOENT || (mkdirat(pfd, base, 0755) < 0 && errno != EEXIST))
+      return error_set(err, errno, "mount %s on %s", what, m->destination);
+    if (fstatat(pfd, base, &st, AT_SYMLINK_NOFOLLOW) < 0)
+      return error_set(err, errno, "mount %s on %s", what, m->destination);
+  }
+  if (!S_ISDIR(st.st_mode))
+    return error_set_code(err, ENOTDIR,
+                          "mount %s on %s: must be mounted on an ordinary directory, but %s in "
+                          "the rootfs is a %s",
+                          what, m->destination, m->destination,
+                          S_ISLNK(st.st_mode) ? "symlink" : "file, not a directory");
+  fd = openat(pfd, base, O_PATH | O_NOFOLLOW | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0)
+    return error_set(err, errno, "mount %s on %s", what, m->destination);
+  return fd;
+}
+
 static int mount_one(int rootfd, const struct spec_mount *m, const char *label, pk_error **err) {
   const char *type = m->type ? m->type : "";
   const char *src = m->source ? m->source : "none";
@@ -421,9 +513,16 @@ static int mount_one(int rootfd, const struct spec_mount *m, const char *label, 
   if (!bind && strcmp(type, "cgroup") == 0)
     return mount_cgroup(rootfd, m, flags, err);
 
-  fd = linux_path_open_in_root(rootfd, m->destination, true, bind && source_is_file(src), err);
-  if (fd < 0)
-    return error_wrap(err, "mount %s on %s", src, m->destination);
+  if ((!bind && (strcmp(type, "proc") == 0 || strcmp(type, "sysfs") == 0)) ||
+      dest_is(m->destination, "proc") || dest_is(m->destination, "sys")) {
+    fd = mount_plain_dir_open(rootfd, m, bind ? src : type, err);
+    if (fd < 0)
+      return -1;
+  } else {
+    fd = linux_path_open_in_root(rootfd, m->destination, true, bind && source_is_file(src), err);
+    if (fd < 0)
+      return error_wrap(err, "mount %s on %s", src, m->destination);
+  }
   proc_fd_path(path, fd);
   if (bind) {
     if (mount(src, path, NULL, MS_BIND | (flags & MS_REC), NULL) < 0)
@@ -579,6 +678,14 @@ int linux_rootfs_prepare(const struct spec *s, const char *rootfs, int *rootfd_o
 
 int linux_cwd_create(int rootfd, const char *cwd, pk_error **err) {
   int fd = linux_path_open_in_root(rootfd, cwd, true, false, err);
+  if (fd < 0 && (*err)->errnum == ELOOP) {
+    /* /proc/self/fd/N names one of podrun's fds (CVE-2024-21626) */
+    error_free(err);
+    return error_set_code(err, ELOOP,
+                          "process.cwd: %s is outside the container (it resolves through a "
+                          "/proc magic link, or a symlink loop)",
+                          cwd);
+  }
   if (fd < 0)
     return error_wrap(err, "process.cwd");
   close(fd);
@@ -634,29 +741,90 @@ static int sysctl_write(const struct spec_sysctl *sc, pk_error **err) {
   return 0;
 }
 
-static int path_mask(const char *p, pk_error **err) {
-  if (mount("/dev/null", p, NULL, MS_BIND, NULL) == 0)
-    return 0;
-  if (errno == ENOENT)
-    return 0;
-  if (errno == ENOTDIR) {
-    if (mount("tmpfs", p, "tmpfs", MS_RDONLY, NULL) == 0)
-      return 0;
+/* After the pivot: `path` resolved under the container's root, symlinks
+ * kept inside it and /proc magic links refused (CVE-2021-30465 class).
+ * 0 with *fd -1 when it does not exist. */
+static int path_open_in_container(const char *path, const char *what, int *fd, pk_error **err) {
+  cleanup_close int root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  struct open_how how = {.flags = O_PATH | O_CLOEXEC,
+                         .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS};
+  *fd = -1;
+  if (root < 0)
+    return error_set(err, errno, "%s: open /", what);
+  *fd = (int)syscall(SYS_openat2, root, path, &how, sizeof(how));
+  if (*fd < 0 && (errno == ENOSYS || errno == EAGAIN || errno == EXDEV)) {
+    /* no openat2: the walk of linux_path_open_in_root(), which splices
+     * link texts under the root, magic ones included */
+    pk_error *e2 = NULL;
+    *fd = linux_path_open_in_root(root, path, false, false, &e2);
+    if (*fd < 0) {
+      int e = e2 ? e2->errnum : EINVAL;
+      error_free(&e2);
+      errno = e;
+    }
   }
-  return error_set(err, errno, "linux.maskedPaths: %s", p);
+  if (*fd >= 0 || errno == ENOENT)
+    return 0;
+  return error_set(err, errno, "%s: %s", what, path);
+}
+
+static int path_mask(int nullfd, const char *p, pk_error **err) {
+  cleanup_close int fd = -1;
+  char path[PROC_FD_PATH_LEN], src[PROC_FD_PATH_LEN];
+  struct stat st;
+
+  if (path_open_in_container(p, "linux.maskedPaths", &fd, err) < 0)
+    return -1;
+  if (fd < 0)
+    return 0;
+  proc_fd_path(path, fd);
+  proc_fd_path(src, nullfd);
+  if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+    if (mount("tmpfs", path, "tmpfs", MS_RDONLY, NULL) < 0)
+      return error_set(err, errno, "linux.maskedPaths: %s", p);
+    return 0;
+  }
+  if (mount(src, path, NULL, MS_BIND, NULL) < 0)
+    return error_set(err, errno, "linux.maskedPaths: %s", p);
+  return 0;
 }
 
 static int path_readonly(const char *p, pk_error **err) {
   cleanup_close int fd = -1;
-  if (mount(p, p, NULL, MS_BIND | MS_REC, NULL) < 0) {
-    if (errno == ENOENT)
-      return 0;
-    return error_set(err, errno, "linux.readonlyPaths: bind %s", p);
-  }
-  fd = open(p, O_PATH | O_CLOEXEC);
+  char path[PROC_FD_PATH_LEN];
+
+  if (path_open_in_container(p, "linux.readonlyPaths", &fd, err) < 0)
+    return -1;
   if (fd < 0)
-    return error_set(err, errno, "linux.readonlyPaths: %s", p);
+    return 0;
+  proc_fd_path(path, fd);
+  if (mount(path, path, NULL, MS_BIND | MS_REC, NULL) < 0)
+    return error_set(err, errno, "linux.readonlyPaths: bind %s", p);
+  /* the fd names the covered inode: the new mount is on top of it */
+  close(take_fd(&fd));
+  if (path_open_in_container(p, "linux.readonlyPaths", &fd, err) < 0)
+    return -1;
+  if (fd < 0)
+    return error_set(err, ENOENT, "linux.readonlyPaths: %s", p);
   return mount_attr_apply(fd, MS_RDONLY, true, p, err);
+}
+
+/* The source of every mask: the container's /dev/null, which must really
+ * be the null device (a rootfs without a /dev tmpfs could hold a file
+ * there, whose content the masked paths would then show). */
+static int null_open(pk_error **err) {
+  int fd;
+  struct stat st;
+  if (path_open_in_container("/dev/null", "linux.maskedPaths", &fd, err) < 0)
+    return -1;
+  if (fd < 0)
+    return error_set(err, ENOENT, "linux.maskedPaths: /dev/null");
+  if (fstat(fd, &st) < 0 || !S_ISCHR(st.st_mode) || st.st_rdev != makedev(1, 3)) {
+    close(fd);
+    return error_set_code(err, EINVAL,
+                          "linux.maskedPaths: /dev/null in the container is not the null device");
+  }
+  return fd;
 }
 
 int linux_rootfs_finalize(const struct spec *s, pk_error **err) {
@@ -668,9 +836,14 @@ int linux_rootfs_finalize(const struct spec *s, pk_error **err) {
   for (char **p = s->readonly_paths; p && *p; p++)
     if (path_readonly(*p, err) < 0)
       return -1;
-  for (char **p = s->masked_paths; p && *p; p++)
-    if (path_mask(*p, err) < 0)
+  if (s->masked_paths && s->masked_paths[0]) {
+    cleanup_close int nullfd = null_open(err);
+    if (nullfd < 0)
       return -1;
+    for (char **p = s->masked_paths; p && *p; p++)
+      if (path_mask(nullfd, *p, err) < 0)
+        return -1;
+  }
   if (s->root_readonly) {
     cleanup_close int fd = open("/", O_PATH | O_CLOEXEC);
     if (fd < 0 || mount_attr_apply(fd, MS_RDONLY, false, "/", err) < 0)

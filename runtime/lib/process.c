@@ -4,8 +4,10 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <limits.h>
 #include <linux/capability.h>
 #include <linux/close_range.h>
+#include <linux/openat2.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -139,9 +141,37 @@ int process_identity_apply(const struct spec_process *p, pk_error **err) {
 }
 
 int process_cwd_umask_apply(const struct spec_process *p, pk_error **err) {
+  cleanup_close int root = -1, dir = -1;
+  struct open_how how = {.flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
+                         .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS};
+  char buf[PATH_MAX];
+
   umask(p->user.has_umask ? p->user.umask : 0022);
-  if (p->cwd && chdir(p->cwd) < 0)
+  if (p->cwd == NULL)
+    return 0;
+  /* CVE-2024-21626: fds of podrun are still open here (close-on-exec),
+   * and chdir("/proc/self/fd/N") would put the process in a host
+   * directory.  Resolved under the root, magic links refused, as the
+   * process's own user (search permission as for chdir). */
+  root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (root < 0)
+    return error_set(err, errno, "process.cwd: open /");
+  dir = (int)syscall(SYS_openat2, root, p->cwd, &how, sizeof(how));
+  if (dir < 0 && (errno == ENOSYS || errno == EINVAL || errno == EAGAIN || errno == EXDEV)) {
+    if (chdir(p->cwd) < 0)
+      return error_set(err, errno, "process.cwd: chdir %s", p->cwd);
+  } else if (dir < 0) {
+    if (errno == ELOOP)
+      return error_set_code(err, ELOOP,
+                            "process.cwd: %s is outside the container (it resolves through a "
+                            "/proc magic link, or a symlink loop)",
+                            p->cwd);
     return error_set(err, errno, "process.cwd: chdir %s", p->cwd);
+  } else if (fchdir(dir) < 0)
+    return error_set(err, errno, "process.cwd: chdir %s", p->cwd);
+  /* the last word: a cwd outside the root reads "(unreachable)/..." */
+  if (getcwd(buf, sizeof(buf)) == NULL || buf[0] != '/')
+    return error_set_code(err, EPERM, "process.cwd: %s is outside the container", p->cwd);
   return 0;
 }
 

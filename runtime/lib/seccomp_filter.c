@@ -135,37 +135,14 @@ static int flag_parse(const char *name, unsigned *flag) {
   return -1;
 }
 
-static int get_string(json_t *obj, const char *key, const char **out, const char *path,
-                      pk_error **err) {
-  json_t *v = json_object_get(obj, key);
-  *out = NULL;
-  if (v == NULL || json_is_null(v))
-    return 0;
-  if (!json_is_string(v))
-    return error_set(err, 0, "%s.%s: expected a string", path, key);
-  *out = json_string_value(v);
-  return 0;
-}
-
-static int get_array(json_t *obj, const char *key, json_t **out, const char *path, pk_error **err) {
-  json_t *v = json_object_get(obj, key);
-  *out = NULL;
-  if (v == NULL || json_is_null(v))
-    return 0;
-  if (!json_is_array(v))
-    return error_set(err, 0, "%s.%s: expected an array", path, key);
-  *out = v;
-  return 0;
-}
-
 /* Fields install and send_listener need; cheap enough to read on cache hits. */
 static int prog_fields(json_t *sc, struct seccomp_filter_prog *p, pk_error **err) {
-  const char *lp, *md;
+  const char *lp = NULL, *md = NULL;
   json_t *flags, *f;
   size_t i;
-  if (get_string(sc, "listenerPath", &lp, SP, err) < 0 ||
-      get_string(sc, "listenerMetadata", &md, SP, err) < 0 ||
-      get_array(sc, "flags", &flags, SP, err) < 0)
+  if (json_field_string(sc, "listenerPath", &lp, SP, err) < 0 ||
+      json_field_string(sc, "listenerMetadata", &md, SP, err) < 0 ||
+      json_field_array(sc, "flags", &flags, SP, err) < 0)
     return -1;
   if ((lp && (p->listener_path = strdup(lp)) == NULL) ||
       (md && (p->listener_metadata = strdup(md)) == NULL))
@@ -199,7 +176,7 @@ static int add_rule(scmp_filter_ctx ctx, uint32_t act, int nr, const char *name,
 static int compile_syscall(scmp_filter_ctx ctx, json_t *sc, size_t idx, uint32_t def_act,
                            bool *notify, pk_error **err) {
   char path[64];
-  const char *action;
+  const char *action = NULL;
   json_t *names, *args, *n;
   size_t i;
   uint32_t act;
@@ -211,9 +188,9 @@ static int compile_syscall(scmp_filter_ctx ctx, json_t *sc, size_t idx, uint32_t
   snprintf(path, sizeof(path), SP ".syscalls[%zu]", idx);
   if (!json_is_object(sc))
     return error_set(err, 0, "%s: expected an object", path);
-  if (get_array(sc, "names", &names, path, err) < 0 ||
-      get_string(sc, "action", &action, path, err) < 0 ||
-      get_array(sc, "args", &args, path, err) < 0)
+  if (json_field_array(sc, "names", &names, path, err) < 0 ||
+      json_field_string(sc, "action", &action, path, err) < 0 ||
+      json_field_array(sc, "args", &args, path, err) < 0)
     return -1;
   if (names == NULL || json_array_size(names) == 0)
     return error_set(err, 0, "%s.names: expected a non-empty array of strings", path);
@@ -234,7 +211,7 @@ static int compile_syscall(scmp_filter_ctx ctx, json_t *sc, size_t idx, uint32_t
   unsigned seen = 0;
   json_array_foreach(args, i, n) {
     char apath[96];
-    const char *opname;
+    const char *opname = NULL;
     enum scmp_compare op;
     snprintf(apath, sizeof(apath), "%s.args[%zu]", path, i);
     if (!json_is_object(n))
@@ -250,7 +227,7 @@ static int compile_syscall(scmp_filter_ctx ctx, json_t *sc, size_t idx, uint32_t
       return error_set(err, 0, "%s.value: expected a non-negative integer", apath);
     if (jv2 && !json_is_null(jv2) && (!json_is_integer(jv2) || json_integer_value(jv2) < 0))
       return error_set(err, 0, "%s.valueTwo: expected a non-negative integer", apath);
-    if (get_string(n, "op", &opname, apath, err) < 0)
+    if (json_field_string(n, "op", &opname, apath, err) < 0)
       return -1;
     if (opname == NULL)
       return error_set(err, 0, "%s.op: expected a string", apath);
@@ -292,12 +269,12 @@ static int compile_syscall(scmp_filter_ctx ctx, json_t *sc, size_t idx, uint32_t
 }
 
 static int compile(json_t *sc, bool all_arches, struct seccomp_filter_prog *p, pk_error **err) {
-  const char *def;
+  const char *def = NULL;
   json_t *arches, *syscalls, *e;
   size_t i;
   uint32_t def_act;
 
-  if (get_string(sc, "defaultAction", &def, SP, err) < 0)
+  if (json_field_string(sc, "defaultAction", &def, SP, err) < 0)
     return -1;
   if (def == NULL)
     return error_set(err, 0, SP ".defaultAction: expected a string");
@@ -309,8 +286,8 @@ static int compile(json_t *sc, bool all_arches, struct seccomp_filter_prog *p, p
     return -1;
   if (def_act == SCMP_ACT_NOTIFY)
     return error_set(err, 0, SP ".defaultAction: SCMP_ACT_NOTIFY cannot be the default action");
-  if (get_array(sc, "architectures", &arches, SP, err) < 0 ||
-      get_array(sc, "syscalls", &syscalls, SP, err) < 0)
+  if (json_field_array(sc, "architectures", &arches, SP, err) < 0 ||
+      json_field_array(sc, "syscalls", &syscalls, SP, err) < 0)
     return -1;
 
   scmp_filter_ctx ctx = seccomp_init(def_act);

@@ -3,10 +3,12 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -193,4 +195,44 @@ void time_rfc3339(char *buf, size_t len) {
 
 bool str_has_prefix(const char *s, const char *prefix) {
   return strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+int proc_pidfd_open(pid_t pid) {
+  return (int)syscall(SYS_pidfd_open, pid, 0);
+}
+
+/* Fetches obj[key] and checks its type; 1 with *v set when present, 0 when
+ * absent or null, <0 with err set when it is another type. */
+static int json_field_typed(json_t *obj, const char *key, json_type type, const char *what,
+                            json_t **v, const char *path, pk_error **err) {
+  *v = json_object_get(obj, key);
+  if (*v == NULL || json_is_null(*v))
+    return 0;
+  if (json_typeof(*v) != type)
+    return error_set(err, 0, "%s.%s: expected %s", path, key, what);
+  return 1;
+}
+
+int json_field_array(json_t *obj, const char *key, json_t **out, const char *path, pk_error **err) {
+  json_t *v;
+  int r = json_field_typed(obj, key, JSON_ARRAY, "an array", &v, path, err);
+  *out = r > 0 ? v : NULL;
+  return r < 0 ? -1 : 0;
+}
+
+int json_field_object(json_t *obj, const char *key, json_t **out, const char *path,
+                      pk_error **err) {
+  json_t *v;
+  int r = json_field_typed(obj, key, JSON_OBJECT, "an object", &v, path, err);
+  *out = r > 0 ? v : NULL;
+  return r < 0 ? -1 : 0;
+}
+
+int json_field_string(json_t *obj, const char *key, const char **out, const char *path,
+                      pk_error **err) {
+  json_t *v;
+  int r = json_field_typed(obj, key, JSON_STRING, "a string", &v, path, err);
+  if (r > 0)
+    *out = json_string_value(v);
+  return r < 0 ? -1 : 0;
 }

@@ -45,4 +45,26 @@ void time_rfc3339(char *buf, size_t len);
 
 bool str_has_prefix(const char *s, const char *prefix);
 
+/* pidfd_open(2) for `pid` with no flags: a fd that polls readable when the
+ * process exits; <0 with errno set (ESRCH: gone, ENOSYS: kernel < 5.3). */
+int proc_pidfd_open(pid_t pid);
+
+/* Typed optional members of a JSON object (jansson's json_t; declared here
+ * so util.h needs no jansson include).  An absent or null member is not an
+ * error; a member of another type is, named "PATH.KEY: expected ...". */
+struct json_t;
+
+/* *out = the array, NULL when absent. */
+int json_field_array(struct json_t *obj, const char *key, struct json_t **out, const char *path,
+                     pk_error **err);
+
+/* *out = the object, NULL when absent. */
+int json_field_object(struct json_t *obj, const char *key, struct json_t **out, const char *path,
+                      pk_error **err);
+
+/* *out = the string (owned by obj); *out is left as it was when absent, so
+ * the caller's initial value is the default. */
+int json_field_string(struct json_t *obj, const char *key, const char **out, const char *path,
+                      pk_error **err);
+
 #endif

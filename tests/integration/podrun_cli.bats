@@ -2,88 +2,13 @@
 # podrun's commands beyond the lifecycle: ps, pause/resume, update, events,
 # features, --systemd-cgroup, and socket activation (LISTEN_FDS) on run.
 
-PODKIT_TOP=${PODKIT_TOP:-$(cd "$BATS_TEST_DIRNAME/../.." && pwd)}
-PODKIT_BUILD=${PODKIT_BUILD:-$PODKIT_TOP/build}
-PODRUN=$PODKIT_BUILD/podrun
-T=$BATS_FILE_TMPDIR
-ROOT=$T/rt-root
-BASE=$T/base
-
-rprefix() { cat "$T/prefix"; }
-rid() { echo "$(rprefix)-$1"; }
-P() { "$PODRUN" --root "$ROOT" "$@"; }
-
-# mkbundle NAME JQ-FILTER: a bundle sharing the busybox rootfs, config.json
-# from the default spec (terminal false) with the filter applied.
-mkbundle() {
-	local b=$T/$1
-	mkdir -p "$b"
-	ln -sfn "$BASE/rootfs" "$b/rootfs"
-	jq "$2" "$BASE/config.json" >"$b/config.json"
-	echo "$b"
-}
-
-args() { # args CMD... -> a JSON array for process.args
-	local a
-	for a in "$@"; do jq -n --arg a "$a" '$a'; done | jq -sc .
-}
-
-rt_setup_file() {
-	mkdir -p "$ROOT" "$BASE"
-	"$PODKIT_TOP/scripts/mkrootfs.sh" "$BASE/rootfs" >/dev/null
-	(cd "$BASE" && "$PODRUN" spec)
-	jq '.process.terminal = false' "$BASE/config.json" >"$BASE/c" && mv "$BASE/c" "$BASE/config.json"
-	echo "rt$$" >"$T/prefix"
-}
-
-# Kill what is in a cgroup directory (and below), then remove it.
-rt_cg_remove() {
-	local d=$1 sub p
-	[ -d "$d" ] || return 0
-	for sub in "$d"/*/; do
-		[ -d "$sub" ] && rt_cg_remove "${sub%/}"
-	done
-	for _ in $(seq 50); do
-		rmdir "$d" 2>/dev/null && return 0
-		[ -d "$d" ] || return 0
-		echo 0 >"$d/freezer.state" 2>/dev/null || true
-		echo THAWED >"$d/freezer.state" 2>/dev/null || true
-		for p in $(cat "$d/cgroup.procs" 2>/dev/null); do kill -9 "$p" 2>/dev/null || true; done
-		sleep 0.1
-	done
-}
-
-rt_cleanup() {
-	local id h d pre
-	pre=$(rprefix)
-	for id in $("$PODRUN" --root "$ROOT" list -q 2>/dev/null); do
-		"$PODRUN" --root "$ROOT" delete -f "$id" >/dev/null 2>&1 || true
-	done
-	for h in /sys/fs/cgroup/*/; do
-		for d in "$h$pre"-* "${h}podrun/$pre"-*; do
-			[ -d "$d" ] && rt_cg_remove "${d%/}"
-		done
-		for d in "$h"*/"$pre"-* "$h"*/*/"$pre"-*; do
-			[ -d "$d" ] && rt_cg_remove "${d%/}"
-		done
-	done
-	return 0
-}
-
-rt_teardown_file() {
-	rt_cleanup
-	rm -rf "$ROOT"
-}
-
-setup_file() { rt_setup_file; }
+load lib/podrun_suite
 
 teardown() {
 	[ ! -f "$T/events.pid" ] || kill "$(cat "$T/events.pid")" 2>/dev/null || true
 	rm -f "$T/events.pid"
 	rt_cleanup
 }
-
-teardown_file() { rt_teardown_file; }
 
 wait_status() { # wait_status ID STATUS
 	for _ in $(seq 100); do

@@ -3,56 +3,16 @@
 # lifecycle, the process attributes, mounts, namespaces, hooks and clean
 # failures.  The broad runc-semantics suites are the other podrun_*.bats.
 
-PODKIT_TOP=${PODKIT_TOP:-$(cd "$BATS_TEST_DIRNAME/../.." && pwd)}
-PODKIT_BUILD=${PODKIT_BUILD:-$PODKIT_TOP/build}
-PODRUN=$PODKIT_BUILD/podrun
-T=$BATS_FILE_TMPDIR
-ROOT=$T/co-root
-BASE=$T/base
-
-setup_file() {
-	mkdir -p "$ROOT" "$BASE"
-	"$PODKIT_TOP/scripts/mkrootfs.sh" "$BASE/rootfs" >/dev/null
-	(cd "$BASE" && "$PODRUN" spec)
-	jq '.process.terminal = false' "$BASE/config.json" >"$BASE/c" && mv "$BASE/c" "$BASE/config.json"
-	echo "co$$" >"$T/prefix"
-}
-
-cleanup_all() {
-	local id
-	for id in $("$PODRUN" --root "$ROOT" list -q 2>/dev/null); do
-		"$PODRUN" --root "$ROOT" delete -f "$id" >/dev/null 2>&1 || true
-	done
-}
-
-teardown() {
-	cleanup_all
-}
+SUITE_ROOT_NAME=co-root
+SUITE_PREFIX=co
+load lib/podrun_suite
 
 teardown_file() {
-	cleanup_all
-	rm -rf "$ROOT"
+	rt_teardown_file
 	[ ! -f "$T/cleanup" ] || xargs rm -rf <"$T/cleanup"
 }
 
-P() { "$PODRUN" --root "$ROOT" "$@"; }
-
-# mkbundle NAME JQ-FILTER: a bundle sharing the busybox rootfs, config.json
-# from the default spec with the filter applied.
-mkbundle() {
-	local b=$T/$1
-	mkdir -p "$b"
-	ln -sfn "$BASE/rootfs" "$b/rootfs"
-	jq "$2" "$BASE/config.json" >"$b/config.json"
-	echo "$b"
-}
-
-args() { # args CMD... -> jq filter setting process.args
-	local a
-	for a in "$@"; do jq -n --arg a "$a" '$a'; done | jq -sc .
-}
-
-id() { echo "$(cat "$T/prefix")-$1"; }
+id() { rid "$1"; }
 
 @test "core: run gives output and the exit status" {
 	b=$(mkbundle exit ".process.args = $(args sh -c 'echo out-line; exit 3')")
@@ -259,28 +219,7 @@ id() { echo "$(cat "$T/prefix")-$1"; }
 	command -v python3 >/dev/null || skip "python3 missing"
 	sock=$T/co-console.sock
 	rm -f "$sock"
-	cat >"$T/recv.py" <<'PY'
-import array, os, socket, sys
-s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-s.bind(sys.argv[1]); s.listen(1)
-open(sys.argv[1] + ".ready", "w").close()
-c, _ = s.accept()
-fds = array.array("i")
-msg, anc, _, _ = c.recvmsg(1024, socket.CMSG_LEN(fds.itemsize))
-for level, typ, data in anc:
-    fds.frombytes(data[:fds.itemsize])
-out = b""
-while True:
-    try:
-        d = os.read(fds[0], 1024)
-    except OSError:
-        break
-    if not d:
-        break
-    out += d
-sys.stdout.write(out.decode().replace("\r", ""))
-PY
-	timeout 30 python3 "$T/recv.py" "$sock" >"$T/console.out" 2>&1 &
+	timeout 30 python3 "$CONSOLE_RECV" "$sock" >"$T/console.out" 2>&1 &
 	rpid=$!
 	for _ in $(seq 100); do [ -e "$sock.ready" ] && break; sleep 0.1; done
 	b=$(mkbundle tty ".process.terminal = true | .process.consoleSize = {height: 30, width: 100} |

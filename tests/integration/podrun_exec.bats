@@ -7,6 +7,7 @@
 #   RUNTIME=/path/to/podrun tests/run.sh --integration podrun_exec
 
 load lib/runtime
+load lib/helpers
 
 RUNC_ROOT=$RT_TMP/state-runc
 
@@ -21,91 +22,7 @@ setup_file() {
 	: >"$RT_TMP/pids"
 	# A seccomp notify listener: takes the fd and the state over SCM_RIGHTS
 	# and answers each notification with ENOSPC.
-	cat >"$RT_TMP/listener.c" <<'CEOF'
-/* seccomp notify listener for podrun_exec.bats: takes the fd and the
- * state from podrun over a unix socket, writes the state to a file and
- * answers every notification with ENOSPC until the container is gone. */
-#include <errno.h>
-#include <linux/seccomp.h>
-#include <poll.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/ioctl.h>
-#include <sys/socket.h>
-#include <sys/syscall.h>
-#include <sys/un.h>
-#include <unistd.h>
-
-int main(int argc, char **argv) {
-  struct sockaddr_un sa = {.sun_family = AF_UNIX};
-  char buf[65536], cbuf[CMSG_SPACE(sizeof(int))];
-  struct iovec iov = {buf, sizeof(buf) - 1};
-  struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof(cbuf)};
-  struct seccomp_notif_sizes sz;
-  int s, c, fd = -1, handled = 0;
-  ssize_t n;
-  FILE *out;
-
-  if (argc != 3)
-    return 2;
-  alarm(120);
-  strncpy(sa.sun_path, argv[1], sizeof(sa.sun_path) - 1);
-  s = socket(AF_UNIX, SOCK_STREAM, 0);
-  if (s < 0 || bind(s, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(s, 1) < 0)
-    return perror("listen"), 1;
-  c = accept(s, NULL, NULL);
-  if (c < 0)
-    return perror("accept"), 1;
-  n = recvmsg(c, &m, 0);
-  if (n <= 0)
-    return perror("recvmsg"), 1;
-  for (struct cmsghdr *cm = CMSG_FIRSTHDR(&m); cm; cm = CMSG_NXTHDR(&m, cm))
-    if (cm->cmsg_type == SCM_RIGHTS)
-      memcpy(&fd, CMSG_DATA(cm), sizeof(int));
-  buf[n] = 0;
-  /* the rest of a long state */
-  while ((size_t)n < sizeof(buf) - 1) {
-    ssize_t k = read(c, buf + n, sizeof(buf) - 1 - (size_t)n);
-    if (k <= 0)
-      break;
-    n += k;
-  }
-  buf[n] = 0;
-  out = fopen(argv[2], "w");
-  fprintf(out, "%s\n", buf);
-  fclose(out);
-  if (fd < 0)
-    return fprintf(stderr, "no fd\n"), 1;
-  if (syscall(SYS_seccomp, SECCOMP_GET_NOTIF_SIZES, 0, &sz) < 0)
-    return perror("sizes"), 1;
-  for (;;) {
-    struct pollfd p = {fd, POLLIN, 0};
-    if (poll(&p, 1, -1) < 0 && errno != EINTR)
-      break;
-    if (p.revents & POLLHUP)
-      break;
-    struct seccomp_notif *req = calloc(1, sz.seccomp_notif);
-    struct seccomp_notif_resp *resp = calloc(1, sz.seccomp_notif_resp);
-    if (ioctl(fd, SECCOMP_IOCTL_NOTIF_RECV, req) < 0) {
-      free(req), free(resp);
-      if (errno == EINTR || errno == ENOENT)
-        continue;
-      break;
-    }
-    resp->id = req->id;
-    resp->error = -ENOSPC;
-    ioctl(fd, SECCOMP_IOCTL_NOTIF_SEND, resp);
-    handled++;
-    free(req), free(resp);
-  }
-  out = fopen(argv[2], "a");
-  fprintf(out, "handled=%d\n", handled);
-  fclose(out);
-  return 0;
-}
-CEOF
-	cc -O1 -o "$RT_TMP/listener" "$RT_TMP/listener.c"
+	build_seccomp_listener "$RT_TMP/listener"
 }
 
 runc_cleanup() {
@@ -515,28 +432,7 @@ listen() {
 	start a
 	sock=$RT_TMP/ex-console.sock
 	rm -f "$sock" "$sock.ready"
-	cat >"$RT_TMP/recv.py" <<'PY'
-import array, os, socket, sys
-s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-s.bind(sys.argv[1]); s.listen(1)
-open(sys.argv[1] + ".ready", "w").close()
-c, _ = s.accept()
-fds = array.array("i")
-msg, anc, _, _ = c.recvmsg(1024, socket.CMSG_LEN(fds.itemsize))
-for level, typ, data in anc:
-    fds.frombytes(data[:fds.itemsize])
-out = b""
-while True:
-    try:
-        d = os.read(fds[0], 1024)
-    except OSError:
-        break
-    if not d:
-        break
-    out += d
-sys.stdout.write(out.decode().replace("\r", ""))
-PY
-	timeout 60 python3 "$RT_TMP/recv.py" "$sock" >"$RT_TMP/console.out" 2>&1 3>&- &
+	timeout 60 python3 "$CONSOLE_RECV" "$sock" >"$RT_TMP/console.out" 2>&1 3>&- &
 	rpid=$!
 	poll 30 test -e "$sock.ready"
 	run rt exec -t --console-socket "$sock" "$ID" sh -c 'tty; echo via-pty'

@@ -5,168 +5,13 @@
 # compiled-filter cache under ROOT/.seccomp-cache, SCMP_ACT_NOTIFY with a
 # real listener (a small C program built here), and create errors.
 
-PODKIT_TOP=${PODKIT_TOP:-$(cd "$BATS_TEST_DIRNAME/../.." && pwd)}
-PODKIT_BUILD=${PODKIT_BUILD:-$PODKIT_TOP/build}
-PODRUN=$PODKIT_BUILD/podrun
-T=$BATS_FILE_TMPDIR
-ROOT=$T/rt-root
-BASE=$T/base
-
-rprefix() { cat "$T/prefix"; }
-rid() { echo "$(rprefix)-$1"; }
-P() { "$PODRUN" --root "$ROOT" "$@"; }
-
-# mkbundle NAME JQ-FILTER: a bundle sharing the busybox rootfs, config.json
-# from the default spec (terminal false) with the filter applied.
-mkbundle() {
-	local b=$T/$1
-	mkdir -p "$b"
-	ln -sfn "$BASE/rootfs" "$b/rootfs"
-	jq "$2" "$BASE/config.json" >"$b/config.json"
-	echo "$b"
-}
-
-args() { # args CMD... -> a JSON array for process.args
-	local a
-	for a in "$@"; do jq -n --arg a "$a" '$a'; done | jq -sc .
-}
-
-rt_setup_file() {
-	mkdir -p "$ROOT" "$BASE"
-	"$PODKIT_TOP/scripts/mkrootfs.sh" "$BASE/rootfs" >/dev/null
-	(cd "$BASE" && "$PODRUN" spec)
-	jq '.process.terminal = false' "$BASE/config.json" >"$BASE/c" && mv "$BASE/c" "$BASE/config.json"
-	echo "rt$$" >"$T/prefix"
-}
-
-# Kill what is in a cgroup directory (and below), then remove it.
-rt_cg_remove() {
-	local d=$1 sub p
-	[ -d "$d" ] || return 0
-	for sub in "$d"/*/; do
-		[ -d "$sub" ] && rt_cg_remove "${sub%/}"
-	done
-	for _ in $(seq 50); do
-		rmdir "$d" 2>/dev/null && return 0
-		[ -d "$d" ] || return 0
-		echo 0 >"$d/freezer.state" 2>/dev/null || true
-		echo THAWED >"$d/freezer.state" 2>/dev/null || true
-		for p in $(cat "$d/cgroup.procs" 2>/dev/null); do kill -9 "$p" 2>/dev/null || true; done
-		sleep 0.1
-	done
-}
-
-rt_cleanup() {
-	local id h d pre
-	pre=$(rprefix)
-	for id in $("$PODRUN" --root "$ROOT" list -q 2>/dev/null); do
-		"$PODRUN" --root "$ROOT" delete -f "$id" >/dev/null 2>&1 || true
-	done
-	for h in /sys/fs/cgroup/*/; do
-		for d in "$h$pre"-* "${h}podrun/$pre"-*; do
-			[ -d "$d" ] && rt_cg_remove "${d%/}"
-		done
-		for d in "$h"*/"$pre"-* "$h"*/*/"$pre"-*; do
-			[ -d "$d" ] && rt_cg_remove "${d%/}"
-		done
-	done
-	return 0
-}
-
-rt_teardown_file() {
-	rt_cleanup
-	rm -rf "$ROOT"
-}
+load lib/podrun_suite
 
 setup_file() {
 	rt_setup_file
 	# The notify listener: takes the fd and the state over SCM_RIGHTS and
 	# answers each notification with ENOSPC.
-	cat >"$T/listener.c" <<'CEOF'
-/* seccomp notify listener for podrun_seccomp.bats: takes the fd and the
- * state from podrun over a unix socket, writes the state to a file and
- * answers every notification with ENOSPC until the container is gone. */
-#include <errno.h>
-#include <linux/seccomp.h>
-#include <poll.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/ioctl.h>
-#include <sys/socket.h>
-#include <sys/syscall.h>
-#include <sys/un.h>
-#include <unistd.h>
-
-int main(int argc, char **argv) {
-  struct sockaddr_un sa = {.sun_family = AF_UNIX};
-  char buf[65536], cbuf[CMSG_SPACE(sizeof(int))];
-  struct iovec iov = {buf, sizeof(buf) - 1};
-  struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof(cbuf)};
-  struct seccomp_notif_sizes sz;
-  int s, c, fd = -1, handled = 0;
-  ssize_t n;
-  FILE *out;
-
-  if (argc != 3)
-    return 2;
-  alarm(120);
-  strncpy(sa.sun_path, argv[1], sizeof(sa.sun_path) - 1);
-  s = socket(AF_UNIX, SOCK_STREAM, 0);
-  if (s < 0 || bind(s, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(s, 1) < 0)
-    return perror("listen"), 1;
-  c = accept(s, NULL, NULL);
-  if (c < 0)
-    return perror("accept"), 1;
-  n = recvmsg(c, &m, 0);
-  if (n <= 0)
-    return perror("recvmsg"), 1;
-  for (struct cmsghdr *cm = CMSG_FIRSTHDR(&m); cm; cm = CMSG_NXTHDR(&m, cm))
-    if (cm->cmsg_type == SCM_RIGHTS)
-      memcpy(&fd, CMSG_DATA(cm), sizeof(int));
-  buf[n] = 0;
-  /* the rest of a long state */
-  while ((size_t)n < sizeof(buf) - 1) {
-    ssize_t k = read(c, buf + n, sizeof(buf) - 1 - (size_t)n);
-    if (k <= 0)
-      break;
-    n += k;
-  }
-  buf[n] = 0;
-  out = fopen(argv[2], "w");
-  fprintf(out, "%s\n", buf);
-  fclose(out);
-  if (fd < 0)
-    return fprintf(stderr, "no fd\n"), 1;
-  if (syscall(SYS_seccomp, SECCOMP_GET_NOTIF_SIZES, 0, &sz) < 0)
-    return perror("sizes"), 1;
-  for (;;) {
-    struct pollfd p = {fd, POLLIN, 0};
-    if (poll(&p, 1, -1) < 0 && errno != EINTR)
-      break;
-    if (p.revents & POLLHUP)
-      break;
-    struct seccomp_notif *req = calloc(1, sz.seccomp_notif);
-    struct seccomp_notif_resp *resp = calloc(1, sz.seccomp_notif_resp);
-    if (ioctl(fd, SECCOMP_IOCTL_NOTIF_RECV, req) < 0) {
-      free(req), free(resp);
-      if (errno == EINTR || errno == ENOENT)
-        continue;
-      break;
-    }
-    resp->id = req->id;
-    resp->error = -ENOSPC;
-    ioctl(fd, SECCOMP_IOCTL_NOTIF_SEND, resp);
-    handled++;
-    free(req), free(resp);
-  }
-  out = fopen(argv[2], "a");
-  fprintf(out, "handled=%d\n", handled);
-  fclose(out);
-  return 0;
-}
-CEOF
-	cc -O1 -o "$T/listener" "$T/listener.c"
+	build_seccomp_listener "$T/listener"
 }
 
 teardown() {
@@ -176,7 +21,6 @@ teardown() {
 	rt_cleanup
 }
 
-teardown_file() { rt_teardown_file; }
 
 @test "seccomp: filter mode 2, a blocked syscall fails with its errno, others pass" {
 	b=$(mkbundle errno ".process.noNewPrivileges = false | .linux.seccomp = {defaultAction: \"SCMP_ACT_ALLOW\", syscalls: [
