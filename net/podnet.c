@@ -3,6 +3,7 @@
  *   podnet [--state-dir DIR] [--json] [--debug] COMMAND ...
  * Global options come before the command; the command parses the rest. */
 #include <getopt.h>
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +11,8 @@
 #include "commands.h"
 #include "error.h"
 #include "log.h"
+#include "netlink.h"
+#include "nft.h"
 
 static const char usage_text[] =
     "usage: podnet [--state-dir DIR] [--json] [--debug] COMMAND [ARGS]\n"
@@ -17,7 +20,7 @@ static const char usage_text[] =
     "commands:\n"
     "  bridge add NAME --subnet CIDR [--gateway IP] [--mtu N] [--no-masquerade]\n"
     "  bridge del NAME | bridge list\n"
-    "  netns add NAME | netns del NAME | netns list\n"
+    "  netns add NAME | netns attach NAME PID | netns del NAME | netns list\n"
     "  attach --bridge BR (--netns NAME | --netns-path PATH | --pid PID)\n"
     "         [--ifname eth0] [--ip ADDR[/LEN]] [--mac MAC] [--mtu N] [--id ID]\n"
     "  detach (--id ID | --netns NAME | --netns-path PATH | --pid PID) [--bridge BR]\n"
@@ -55,6 +58,10 @@ int main(int argc, char **argv) {
   bool debug = false;
   int c;
 
+  /* jansson seeds its hash from /dev/urandom on first use, one more file
+   * opened per command; podnet's JSON (its own records, an OCI state) is
+   * small and trusted, so hash flooding is no concern. */
+  json_object_seed(1);
   ctx.state_dir = (env = getenv("PODNET_STATE_DIR")) && *env ? env : PODNET_DEFAULT_STATE_DIR;
   ctx.nft_table = (env = getenv("PODNET_NFT_TABLE")) && *env ? env : PODNET_DEFAULT_NFT_TABLE;
   log_init("podnet", NULL, LOG_FORMAT_TEXT, false, NULL);
@@ -103,7 +110,12 @@ int main(int argc, char **argv) {
       int idx = optind;
       optind = 0; /* glibc: 0 also resets getopt's internal state */
       opterr = 0;
-      return commands[i].fn(&ctx, argc - idx, argv + idx);
+      int rc;
+      rc = commands[i].fn(&ctx, argc - idx, argv + idx);
+      /* A command that deleted forwards leaves the netfilter socket's
+       * release (an RCU grace period) to a grandchild. */
+      nl_background(0, nft_sock_take_fd());
+      return rc;
     }
   }
   pk_error *err = NULL;

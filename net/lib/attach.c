@@ -252,6 +252,11 @@ int podnet_attach(const struct podnet_ctx *ctx, const struct attach_opts *o, str
     goto undo_ip;
   if (nl_veth_create(sk, l.host_veth, l.ifname, nsfd, bidx, l.mtu, l.mac, err) < 0)
     goto undo_ip;
+  /* With br_netfilter, a container reaching its own forward through the
+   * host's address gets its DNATed packet back on the port it came in by:
+   * the bridge only sends it there in hairpin mode. */
+  if (nl_brport_hairpin_set(sk, l.host_veth, err) < 0)
+    goto undo_veth;
   if (nlsock_open_in(nsfd, &nssk, err) < 0 ||
       nl_netns_configure(nssk, l.ifname, l.ip, l.len, l.gw, NULL, err) < 0)
     goto undo_veth;
@@ -318,8 +323,8 @@ int podnet_detach_id(const struct podnet_ctx *ctx, const char *id, bool async_de
      * veth in the background.  Without the netns the veth goes with it. */
     cleanup_close int nsfd = lease_netns_open(&l);
     cleanup_nlsock struct nl_sock *nssk = NULL;
-    if (nsfd >= 0 &&
-        (nlsock_open_in(nsfd, &nssk, err) < 0 || nl_link_retire(nssk, l.ifname, err) < 0)) {
+    if (nsfd >= 0 && (nlsock_open_in(nsfd, &nssk, err) < 0 ||
+                      nl_link_retire(nssk, l.ifname, l.ip, l.len, err) < 0)) {
       error_free(err);
       async_del = false;
     }
@@ -327,12 +332,13 @@ int podnet_detach_id(const struct podnet_ctx *ctx, const char *id, bool async_de
   if (ifindex > 0 && !async_del && nl_link_del(sk, l.host_veth, true, err) < 0)
     return error_wrap(err, "detach %s", id);
   if (ipam_release(ctx, l.bridge, l.ip, l.id, err) < 0 || lease_remove(ctx, id, err) < 0) {
-    if (async_del)
-      nl_link_del_index_async(ifindex);
+    nl_background(async_del ? ifindex : 0, nft_sock_take_fd());
     return error_wrap(err, "detach %s", id);
   }
-  if (async_del)
-    nl_link_del_index_async(ifindex);
+  /* One grandchild deletes the veth and makes the netfilter socket's
+   * final release (its wait for the forward deletion's RCU grace period);
+   * the forwards are gone already: their transaction was acked. */
+  nl_background(async_del ? ifindex : 0, nft_sock_take_fd());
   return 0;
 }
 

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/if_link.h>
 #include <net/if.h>
 #include <netlink/errno.h>
 #include <netlink/netlink.h>
@@ -15,10 +16,12 @@
 #include <string.h>
 #include <sys/random.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cidr.h"
 #include "cleanup.h"
+#include "util.h"
 
 /* libnl folds errno into its own codes; unfold them so callers can test
  * errno (EEXIST, ENODEV) and messages read like the kernel's. */
@@ -181,19 +184,33 @@ int nl_link_del(struct nl_sock *sk, const char *name, bool missing_ok, pk_error 
   return 0;
 }
 
-int nl_link_retire(struct nl_sock *sk, const char *name, pk_error **err) {
+int nl_link_retire(struct nl_sock *sk, const char *name, struct in_addr addr, int len,
+                   pk_error **err) {
   cleanup_link struct rtnl_link *l = NULL;
   cleanup_link struct rtnl_link *down = rtnl_link_alloc();
   cleanup_link struct rtnl_link *ren = rtnl_link_alloc();
-  char tmp[IF_NAMESIZE];
+  cleanup_rtaddr struct rtnl_addr *ra = rtnl_addr_alloc();
+  cleanup_nladdr struct nl_addr *local = nl_addr_build(AF_INET, &addr, 4);
+  char tmp[IF_NAMESIZE], buf[32];
   uint32_t r;
   int rc;
 
-  if (down == NULL || ren == NULL)
+  if (down == NULL || ren == NULL || ra == NULL || local == NULL)
     return error_set(err, ENOMEM, "retire link %s", name);
   rc = link_get(sk, name, &l, err);
   if (rc <= 0)
     return rc;
+  /* A link that is down keeps its IPv4 address: remove it, so that the
+   * address is nobody's once detach returns. */
+  if (addr.s_addr) {
+    nl_addr_set_prefixlen(local, len);
+    rtnl_addr_set_ifindex(ra, rtnl_link_get_ifindex(l));
+    rtnl_addr_set_family(ra, AF_INET);
+    rtnl_addr_set_local(ra, local);
+    rc = rtnl_addr_delete(sk, ra, 0);
+    if (rc < 0 && rc != -NLE_NOADDR && rc != -NLE_OBJ_NOTFOUND && rc != -NLE_NODEV)
+      return nl_fail(err, rc, "remove address %s from %s", cidr_str(addr, len, buf), name);
+  }
   rtnl_link_unset_flags(down, IFF_UP);
   rc = rtnl_link_change(sk, l, down, 0);
   if (rc == -NLE_NODEV || rc == -NLE_OBJ_NOTFOUND)
@@ -213,48 +230,164 @@ int nl_link_retire(struct nl_sock *sk, const char *name, pk_error **err) {
   return 1;
 }
 
-void nl_link_del_index_async(int ifindex) {
+static void link_del_index(int ifindex) {
+  struct nl_sock *sk = NULL;
+  struct rtnl_link *l;
+  if (nlsock_open(&sk, NULL) < 0)
+    return;
+  l = rtnl_link_alloc();
+  if (l) {
+    rtnl_link_set_ifindex(l, ifindex);
+    rtnl_link_delete(sk, l);
+    rtnl_link_put(l);
+  }
+  nlsock_close(&sk);
+}
+
+static void fds_close_except(int a, int b) {
+  int lo = a < b ? a : b, hi = a < b ? b : a;
+  if (lo < 3) /* -1 (none) or a std stream: only hi matters */
+    lo = hi;
+  if (lo < 3) {
+    close_range(3, ~0U, 0);
+    return;
+  }
+  close_range(3, (unsigned)lo - 1, 0);
+  if (hi > lo + 1)
+    close_range((unsigned)lo + 1, (unsigned)hi - 1, 0);
+  close_range((unsigned)hi + 1, ~0U, 0);
+}
+
+/* The grandchild: holds hold_fd until the caller has dropped its copy (EOF
+ * on pr), so that its own exit makes the socket's final release. */
+static __attribute__((noreturn)) void background_run(int ifindex, int hold_fd, int pr) {
+  int fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+  char c;
+  /* Nobody waits for this process: it must not keep the caller's stdout
+   * pipe, a lock or a test harness's fd open. */
+  if (fd >= 0) {
+    dup2(fd, 0);
+    dup2(fd, 1);
+    dup2(fd, 2);
+  }
+  fds_close_except(hold_fd, pr);
+  if (ifindex > 0)
+    link_del_index(ifindex);
+  if (pr >= 0)
+    while (read(pr, &c, 1) < 0 && errno == EINTR)
+      ;
+  if (hold_fd >= 0) {
+    /* The release of a netfilter socket holds nftables' commit mutex while
+     * it waits for the pending cleanup of every recent deletion (an RCU
+     * grace period): meanwhile every other nftables commit on the host
+     * waits.  Releasing on a common 100 ms tick makes the holders of a
+     * burst (a loop of detaches) pay that wait once together instead of
+     * once each, between the commits of the commands that follow. */
+    struct timespec t;
+    if (clock_gettime(CLOCK_MONOTONIC, &t) == 0) {
+      t.tv_nsec = (t.tv_nsec / 100000000 + 1) * 100000000L;
+      if (t.tv_nsec >= 1000000000L) {
+        t.tv_sec++;
+        t.tv_nsec -= 1000000000L;
+      }
+      while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &t, NULL) == EINTR)
+        ;
+    }
+  }
+  _exit(0);
+}
+
+void nl_background(int ifindex, int hold_fd) {
+  int p[2] = {-1, -1};
   pid_t pid;
-  if (ifindex <= 0)
+
+  if (ifindex <= 0 && hold_fd < 0)
     return;
+  if (hold_fd >= 0 && pipe2(p, O_CLOEXEC) < 0)
+    p[0] = p[1] = -1;
   pid = fork();
-  if (pid < 0) { /* no process to spare: delete it ourselves */
-    struct nl_sock *sk = NULL;
-    if (nlsock_open(&sk, NULL) == 0) {
-      struct rtnl_link *l = rtnl_link_alloc();
-      if (l) {
-        rtnl_link_set_ifindex(l, ifindex);
-        rtnl_link_delete(sk, l);
-        rtnl_link_put(l);
-      }
-      nlsock_close(&sk);
+  if (pid < 0) { /* no process to spare: pay the waits ourselves */
+    if (ifindex > 0)
+      link_del_index(ifindex);
+  } else if (pid == 0) {
+    /* The grandchild is reparented to init, so nobody waits for it. */
+    pid_t g = fork();
+    if (g == 0) {
+      if (p[1] >= 0)
+        close(p[1]);
+      background_run(ifindex, hold_fd, p[0]);
     }
-    return;
-  }
-  if (pid == 0) {
-    /* The grandchild is reparented to init, so nobody waits for it; it
-     * lets go of the caller's stdio so pipes to the caller close now. */
-    if (fork() == 0) {
-      int fd = open("/dev/null", O_RDWR | O_CLOEXEC);
-      struct nl_sock *sk = NULL;
-      if (fd >= 0) {
-        dup2(fd, 0);
-        dup2(fd, 1);
-        dup2(fd, 2);
-      }
-      if (nlsock_open(&sk, NULL) == 0) {
-        struct rtnl_link *l = rtnl_link_alloc();
-        if (l) {
-          rtnl_link_set_ifindex(l, ifindex);
-          rtnl_link_delete(sk, l);
-        }
-      }
-      _exit(0);
-    }
+    if (g < 0 && ifindex > 0) /* the caller waits for us: no holding here */
+      link_del_index(ifindex);
     _exit(0);
+  } else {
+    while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+      ;
   }
-  while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
-    ;
+  /* Not the last reference while the grandchild holds one. */
+  if (hold_fd >= 0)
+    close(hold_fd);
+  if (p[1] >= 0)
+    close(p[1]);
+  if (p[0] >= 0)
+    close(p[0]);
+}
+
+void nl_link_del_index_async(int ifindex) {
+  nl_background(ifindex, -1);
+}
+
+int nl_brport_hairpin_set(struct nl_sock *sk, const char *name, pk_error **err) {
+  struct ifinfomsg ifi = {.ifi_family = AF_BRIDGE};
+  struct nl_msg *msg;
+  struct nlattr *pi;
+  int rc, idx;
+
+  /* sysfs first: it needs no ifindex.  Asking the kernel for the new
+   * link's ifindex (RTM_GETLINK) would make it process the link's pending
+   * carrier event right here (linkwatch_sync_dev), and for a port without
+   * carrier IPv6 then walks the host's whole IPv6 routing table, which holds
+   * routes per veth: a cost growing with the number of containers that the
+   * linkwatch worker otherwise pays later, off our path. */
+  {
+    char path[64 + IF_NAMESIZE];
+    int fd;
+    snprintf(path, sizeof(path), "/sys/class/net/%s/brport/hairpin_mode", name);
+    fd = open(path, O_WRONLY | O_CLOEXEC);
+    if (fd >= 0) {
+      rc = write_all(fd, "1\n", 2);
+      int e = errno;
+      close(fd);
+      if (rc == 0)
+        return 0;
+      return error_set(err, e, "set hairpin mode on bridge port %s (%s)", name, path);
+    }
+    /* no sysfs of this netns mounted: netlink */
+  }
+  idx = nl_link_index(sk, name, err);
+  if (idx < 0)
+    return -1;
+  if (idx == 0)
+    return error_set_code(err, ENODEV, "set hairpin mode on %s: no such link", name);
+  /* The bridge's own RTM_SETLINK (AF_BRIDGE, nested IFLA_PROTINFO), as
+   * `bridge link set dev NAME hairpin on` sends it.  Not the slave data of
+   * an RTM_NEWLINK (`ip link set NAME type bridge_slave hairpin on`): that
+   * path also raises NETDEV_CHANGE, with the IPv6 walk above. */
+  ifi.ifi_index = idx;
+  msg = nlmsg_alloc_simple(RTM_SETLINK, 0);
+  if (msg == NULL)
+    return error_set(err, ENOMEM, "set hairpin mode on %s", name);
+  if (nlmsg_append(msg, &ifi, sizeof(ifi), NLMSG_ALIGNTO) < 0 ||
+      (pi = nla_nest_start(msg, IFLA_PROTINFO | NLA_F_NESTED)) == NULL ||
+      nla_put_u8(msg, IFLA_BRPORT_MODE, 1) < 0) {
+    nlmsg_free(msg);
+    return error_set(err, ENOMEM, "set hairpin mode on %s", name);
+  }
+  nla_nest_end(msg, pi);
+  rc = nl_send_sync(sk, msg); /* frees msg */
+  if (rc < 0)
+    return nl_fail(err, rc, "set hairpin mode on bridge port %s", name);
+  return 0;
 }
 
 static int addr_add(struct nl_sock *sk, int ifindex, const char *ifname, struct in_addr a, int len,

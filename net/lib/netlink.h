@@ -29,14 +29,29 @@ int nl_link_kind(struct nl_sock *sk, const char *name, char *buf, size_t len, pk
 /* Delete link `name`; a missing link is fine when missing_ok. */
 int nl_link_del(struct nl_sock *sk, const char *name, bool missing_ok, pk_error **err);
 
-/* Take link `name` out of use at once: down (its addresses and routes stop
- * working, a veth peer loses carrier) and renamed to a throw-away name, so
- * that `name` is free again.  1 when done, 0 when there is no such link. */
-int nl_link_retire(struct nl_sock *sk, const char *name, pk_error **err);
-/* Delete link ifindex from a short-lived grandchild process that the
- * caller does not wait for: unregistering a netdev blocks in the kernel
- * (bridge port teardown, rcu_barrier) for 15-40 ms. */
+/* Take link `name` out of use at once: its address addr/len removed (0 =
+ * none), down (a veth peer loses carrier) and renamed to a throw-away name,
+ * so that `name` is free again.  1 when done, 0 when there is no such
+ * link. */
+int nl_link_retire(struct nl_sock *sk, const char *name, struct in_addr addr, int len,
+                   pk_error **err);
+/* Work the caller need not wait for, done by a grandchild process
+ * (reparented to init, so nobody waits for it and no zombie stays):
+ * deleting link ifindex (> 0; unregistering a netdev blocks in the kernel
+ * for 15-40 ms) and the final release of hold_fd (>= 0; e.g.
+ * nft_sock_take_fd()'s socket, whose release waits for an RCU grace
+ * period).  Takes hold_fd: the caller's copy is closed before this
+ * returns, and the grandchild keeps its own until then.  Without a process
+ * to spare it does the work itself. */
+void nl_background(int ifindex, int hold_fd);
+/* nl_background(ifindex, -1) */
 void nl_link_del_index_async(int ifindex);
+
+/* Hairpin mode (IFLA_BRPORT_MODE) on bridge port `name`: the bridge may
+ * send a frame back out of the port it came in by.  A container reaching
+ * its own published port through the host's address needs it when
+ * br_netfilter is loaded: the DNATed packet returns to the same port. */
+int nl_brport_hairpin_set(struct nl_sock *sk, const char *name, pk_error **err);
 
 /* Bridge `name` with mtu (0 = default) and the address gw/len, up. */
 int nl_bridge_create(struct nl_sock *sk, const char *name, unsigned mtu, struct in_addr gw, int len,

@@ -103,6 +103,37 @@ int netns_add(const char *name, pk_error **err) {
   return 0;
 }
 
+int netns_attach(const char *name, pid_t pid, pk_error **err) {
+  char path[sizeof(NETNS_RUN_DIR) + 130], src[64];
+  int fd;
+
+  if (netns_name_check(name, err) < 0)
+    return -1;
+  if (pid <= 0)
+    return error_set_code(err, EINVAL, "attach network namespace %s: invalid pid %d", name,
+                          (int)pid);
+  if (netns_run_dir_prepare(err) < 0)
+    return -1;
+  snprintf(path, sizeof(path), "%s/%s", NETNS_RUN_DIR, name);
+  snprintf(src, sizeof(src), "/proc/%d/ns/net", (int)pid);
+  fd = open(path, O_RDONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0);
+  if (fd < 0) {
+    if (errno == EEXIST)
+      return error_set_code(err, EEXIST, "network namespace %s already exists", name);
+    return error_set(err, errno, "create %s", path);
+  }
+  close(fd);
+  if (mount(src, path, "none", MS_BIND, NULL) < 0) {
+    int e = errno;
+    unlink(path);
+    if (e == ENOENT)
+      return error_set_code(err, ESRCH, "attach network namespace %s: process %d does not exist",
+                            name, (int)pid);
+    return error_set(err, e, "attach network namespace %s: bind %s on %s", name, src, path);
+  }
+  return 0;
+}
+
 int netns_del(const char *name, pk_error **err) {
   char path[sizeof(NETNS_RUN_DIR) + 130];
 
@@ -158,7 +189,8 @@ int netns_list(char ***out, pk_error **err) {
       return error_set(err, ENOMEM, "list network namespaces");
     v[++n] = NULL;
   }
-  qsort(v, n, sizeof(char *), strcmpp);
+  if (n > 1)
+    qsort(v, n, sizeof(char *), strcmpp);
   *out = take_ptr(v);
   return 0;
 }

@@ -13,6 +13,11 @@
 #define NETNS_RUN_DIR "/var/run/netns"
 
 int netns_add(const char *name, pk_error **err);
+/* The netns of process pid as NAME, like `ip netns attach NAME PID`: a bind
+ * mount of /proc/PID/ns/net on /var/run/netns/NAME, the dir made a shared
+ * mount point first as netns_add does.  EEXIST "network namespace NAME
+ * already exists", ESRCH when there is no such process. */
+int netns_attach(const char *name, pid_t pid, pk_error **err);
 /* Unmounts and removes; a missing name is an error. */
 int netns_del(const char *name, pk_error **err);
 /* Names in NETNS_RUN_DIR, sorted, NULL-terminated (caller frees). */

@@ -291,11 +291,41 @@ static uint32_t seq_next(void) {
   return ++seq;
 }
 
+/* One netfilter socket per process, shared by every call and closed only by
+ * nft_sock_take_fd() or exit: releasing a netfilter socket makes the kernel
+ * flush the deferred cleanup of every committed transaction (an RCU grace
+ * period, 5-16 ms) even though the transaction took effect when it was
+ * acked.  Sharing it means one such wait at most, and that one can be
+ * handed to another process. */
+static struct mnl_socket *nfnl_shared;
+/* A transaction committed through it left cleanup that its release waits
+ * for. */
+static bool nfnl_deferred;
+
+/* Whatever an earlier call left unread (acks after an error, the rest of a
+ * dump it stopped early) must not be taken for this call's answers.
+ * Reading a dump in progress makes the kernel produce its next part, so
+ * this ends with the socket idle. */
+static void nfnl_drain(struct mnl_socket *nl) {
+  char buf[MNL_SOCKET_BUFFER_SIZE];
+  for (;;) {
+    ssize_t n = recv(mnl_socket_get_fd(nl), buf, sizeof(buf), MSG_DONTWAIT);
+    if (n <= 0 && !(n < 0 && errno == EINTR))
+      return;
+  }
+}
+
 static int nfnl_open(struct mnl_socket **out, pk_error **err) {
-  struct mnl_socket *nl = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC);
+  struct mnl_socket *nl;
   int one = 1;
   struct timeval tv = {.tv_sec = 30};
 
+  if (nfnl_shared) {
+    nfnl_drain(nfnl_shared);
+    *out = nfnl_shared;
+    return 0;
+  }
+  nl = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC);
   if (nl == NULL)
     return error_set(err, errno, "open netfilter netlink socket");
   if (mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
@@ -308,8 +338,26 @@ static int nfnl_open(struct mnl_socket **out, pk_error **err) {
   mnl_socket_setsockopt(nl, NETLINK_EXT_ACK, &one, sizeof(one));
   /* A kernel that never answers must not hang a hook forever. */
   setsockopt(mnl_socket_get_fd(nl), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+  nfnl_shared = nl;
   *out = nl;
   return 0;
+}
+
+int nft_sock_take_fd(void) {
+  int fd;
+  if (nfnl_shared == NULL)
+    return -1;
+  if (!nfnl_deferred) { /* releasing it costs nothing */
+    mnl_socket_close(nfnl_shared);
+    nfnl_shared = NULL;
+    return -1;
+  }
+  nfnl_deferred = false;
+  /* libmnl closes the fd it frees: a dup keeps the socket alive */
+  fd = fcntl(mnl_socket_get_fd(nfnl_shared), F_DUPFD_CLOEXEC, 3);
+  mnl_socket_close(nfnl_shared);
+  nfnl_shared = NULL;
+  return fd;
 }
 
 /* ---------- batches ---------- */
@@ -327,6 +375,7 @@ struct batch {
   enum msg_kind *kinds;
   size_t n, cap;
   uint32_t set_id; /* NFTA_SET_ID of sets created in this batch */
+  bool defers;     /* holds a message whose commit leaves deferred cleanup */
 };
 
 static void batch_free(struct batch *bt) {
@@ -365,6 +414,11 @@ static struct nlmsghdr *batch_msg(struct batch *bt, uint16_t type, uint16_t flag
     bt->kinds = k;
     bt->cap = cap;
   }
+  /* The kernel frees what a commit replaced or deleted only after an RCU
+   * grace period, in a work item the socket's release waits for; an added
+   * set element leaves nothing behind. */
+  if (type != NFT_MSG_NEWSETELEM)
+    bt->defers = true;
   bt->seqs[bt->n] = seq;
   bt->kinds[bt->n] = kind;
   bt->n++;
@@ -457,6 +511,8 @@ static int batch_commit(struct mnl_socket *nl, struct batch *bt, struct commit_r
   }
   if (!res->error && acks < bt->n)
     return error_set(err, EPROTO, "nftables batch: %zu of %zu messages acknowledged", acks, bt->n);
+  if (!res->error && bt->defers)
+    nfnl_deferred = true;
   return 0;
 }
 
@@ -994,11 +1050,11 @@ static int elem_msg_cb(const struct nlmsghdr *nlh, void *data) {
 }
 
 /* GETSETELEM: a dump of the whole set (key == NULL) or one element.  fn
- * returning > 0 ends the dump early; the socket is then unusable, which is
- * why every call opens its own.  A missing table/set/element is 1. */
+ * returning > 0 ends the dump early (the next nfnl_open drains the rest).
+ * A missing table/set/element is 1. */
 static int elems_get(const char *table, const char *set, const uint8_t *key, uint32_t klen,
                      int (*fn)(struct nftnl_set_elem *, void *), void *arg, pk_error **err) {
-  cleanup_mnl struct mnl_socket *nl = NULL;
+  struct mnl_socket *nl = NULL;
   cleanup_set struct nftnl_set *s = nftnl_set_alloc();
   char buf[65536];
   struct elem_cb_data d = {fn, arg, 0};
@@ -1222,7 +1278,7 @@ static int route_localnet_enable(const char *dev, pk_error **err) {
 static int commit_with_skeleton(const struct podnet_ctx *ctx,
                                 int (*fill)(struct batch *, const void *, pk_error **),
                                 const void *arg, struct commit_result *res, pk_error **err) {
-  cleanup_mnl struct mnl_socket *nl = NULL;
+  struct mnl_socket *nl = NULL;
 
   if (nfnl_open(&nl, err) < 0)
     return -1;
@@ -1250,7 +1306,7 @@ static int commit_with_skeleton(const struct podnet_ctx *ctx,
 
 static int table_delete_if_empty(const struct podnet_ctx *ctx, pk_error **err) {
   static const char *const sets[] = {SET_FWD, SET_FWD_IP, SET_MASQ};
-  cleanup_mnl struct mnl_socket *nl = NULL;
+  struct mnl_socket *nl = NULL;
   cleanup_table struct nftnl_table *t = NULL;
   cleanup_batch struct batch bt = {0};
   struct commit_result res;
@@ -1485,7 +1541,7 @@ static int fill_fwd_del(struct batch *bt, const void *p, pk_error **err) {
 
 static int fwd_del_commit(const struct podnet_ctx *ctx, const struct nft_forward *v, size_t n,
                           pk_error **err) {
-  cleanup_mnl struct mnl_socket *nl = NULL;
+  struct mnl_socket *nl = NULL;
   cleanup_batch struct batch bt = {0};
   struct fwd_del_arg arg = {ctx, v, n};
   struct commit_result res;
@@ -1620,7 +1676,7 @@ static int del_by_id(const struct podnet_ctx *ctx, const char *id, int *n_remove
     if (del_by_id_scan(ctx, id, &n, err) < 0)
       return error_wrap(err, "forwards of %s", id);
   } else {
-    cleanup_mnl struct mnl_socket *nl = NULL;
+    struct mnl_socket *nl = NULL;
     cleanup_batch struct batch bt = {0};
     struct fwd_del_arg arg = {ctx, v, n};
     struct commit_result res;
@@ -1683,7 +1739,8 @@ int nft_forward_list(const struct podnet_ctx *ctx, struct nft_forward **out, siz
   for (size_t i = 0; i < c.n; i++)
     v[i] = c.v[i].fw;
   free(c.v);
-  qsort(v, c.n, sizeof(*v), fw_cmp);
+  if (c.n > 1) /* qsort's base must not be NULL, even for 0 elements */
+    qsort(v, c.n, sizeof(*v), fw_cmp);
   *out = v;
   *n = c.n;
   return 0;
@@ -1814,7 +1871,7 @@ int nft_masquerade_add(const struct podnet_ctx *ctx, const char *bridge, struct 
 
 int nft_masquerade_del(const struct podnet_ctx *ctx, const char *bridge, pk_error **err) {
   cleanup_close int lock = -1;
-  cleanup_mnl struct mnl_socket *nl = NULL;
+  struct mnl_socket *nl = NULL;
   cleanup_batch struct batch bt = {0};
   struct masq_arg a = {ctx, bridge, {0}, 0, true};
   struct commit_result res;

@@ -61,6 +61,16 @@ int nft_masquerade_add(const struct podnet_ctx *ctx, const char *bridge, struct 
                        int prefix_len, pk_error **err);
 int nft_masquerade_del(const struct podnet_ctx *ctx, const char *bridge, pk_error **err);
 
+/* Every call above shares one netfilter socket that stays open: releasing
+ * one waits in the kernel for the deferred cleanup of committed
+ * transactions (an RCU grace period, 5-16 ms), although their effect is
+ * complete once acked.  This hands the socket over: its fd (the library
+ * forgets it; close it, or pass it to nl_background() so that another
+ * process pays the wait), or -1 when none is open or when closing it costs
+ * nothing (only elements were added: then it is closed here).  Without it
+ * the socket closes at exit. */
+int nft_sock_take_fd(void);
+
 /* Parse "P" or "P1-P2" (1..65535, P1<=P2) and "tcp"/"udp" (EINVAL). */
 int nft_port_range_parse(const char *s, uint16_t *first, uint16_t *last, pk_error **err);
 int nft_proto_parse(const char *s, int *proto, pk_error **err);

@@ -131,6 +131,24 @@ teardown() {
 	podnet forward del --host-port 19999
 }
 
+@test "forward del: gone when it returns, the port re-addable at once, the socket released in the background" {
+	podnet forward add --host-port 19999 --to "$A:8000" --id web1
+	fetch http://127.0.0.1:19999/
+	podnet forward del --host-port 19999
+	# the rule is gone although the netfilter socket's release (an RCU
+	# grace period) may still be under way in a grandchild
+	! nft list table ip "$PODNET_NFT_TABLE" 2>/dev/null | grep -q 19999
+	run fetch http://127.0.0.1:19999/
+	[ "$status" -ne 0 ]
+	# re-added at once, to another target, and that one answers
+	podnet forward add --host-port 19999 --to "$A:8001" --id web2
+	run fetch http://127.0.0.1:19999/
+	[ "$status" -eq 0 ] && [ "$output" = "hello from $NSA" ] || { echo "$output"; false; }
+	run podnet --json forward list
+	[ "$(echo "$output" | jq -r '.[] | select(.host_port==19999) | .id')" = web2 ]
+	podnet forward del --host-port 19999
+}
+
 @test "forward list and list --json" {
 	podnet forward add --host-port 19999 --to "$A:8000" --id web1
 	podnet forward add --host-port 20000-20002 --to "$A:8000" --proto tcp --id rng

@@ -5,6 +5,7 @@
  * forward/masquerade is. */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +14,7 @@
 #include <time.h>
 
 #include "cleanup.h"
+#include "netlink.h"
 #include "nft.h"
 #include "unit.h"
 #include "util.h"
@@ -375,6 +377,54 @@ TEST(owner_index) {
   CHECK(nft_forward_del_by_id(&ctx, "own1", &removed, &err) == 0 && removed == 0);
   CHECK(table_exists());
   CHECK(nft_forward_del_by_id_scan(&ctx, "own1", &removed, &err) == 0 && removed == 1);
+  CHECK(!table_exists());
+  if (err)
+    printf("# %s\n", err->msg);
+}
+
+/* One shared netfilter socket: an id without forwards opens none; adding
+ * leaves nothing whose release waits (the socket is closed, not handed
+ * over); a deletion does, and the fd handed over is a working socket.  A
+ * dump stopped early (table_delete_if_empty) does not disturb the next
+ * call on the same socket. */
+TEST(shared_socket) {
+  cleanup_error pk_error *err = NULL;
+  struct nft_forward a = fwd(IPPROTO_TCP, NULL, 22000, 22000, "10.214.3.2", 80, "sock1");
+  struct nft_forward b = fwd(IPPROTO_TCP, NULL, 22001, 22001, "10.214.3.2", 81, "sock2");
+  int removed = -1, fd;
+
+  fd = nft_sock_take_fd(); /* what earlier tests left */
+  if (fd >= 0)
+    close(fd);
+  CHECK(nft_sock_take_fd() == -1);
+  CHECK(nft_forward_del_by_id(&ctx, "nobody", &removed, &err) == 0 && removed == 0);
+  CHECK(nft_sock_take_fd() == -1); /* no socket was opened */
+
+  /* the first forward creates the table (chains, rules: conservatively a
+   * deferred cleanup); a further one only adds elements */
+  CHECK(nft_forward_add(&ctx, &b, &err) == 0);
+  fd = nft_sock_take_fd();
+  if (fd >= 0)
+    close(fd);
+  CHECK(nft_forward_add(&ctx, &a, &err) == 0);
+  CHECK(nft_sock_take_fd() == -1); /* only an element added: closed here */
+
+  /* the table stays (b is left): its emptiness check stops a dump early */
+  CHECK(nft_forward_del_by_id(&ctx, "sock1", &removed, &err) == 0 && removed == 1);
+  CHECK(!nft_has("fwd_any", "tcp . 22000 ", ""));
+  /* the same socket still answers correctly after the stopped dump */
+  struct nft_forward *v = NULL;
+  size_t n = 0;
+  CHECK(nft_forward_list(&ctx, &v, &n, &err) == 0 && n == 1 && v[0].host_port_first == 22001);
+  free(v);
+  fd = nft_sock_take_fd();
+  CHECK(fd >= 3);
+  CHECK(fcntl(fd, F_GETFD) >= 0);
+  nl_background(0, fd);
+  CHECK(fcntl(fd, F_GETFD) < 0); /* handed over */
+  CHECK(nft_sock_take_fd() == -1);
+  /* a new socket for the next call */
+  CHECK(nft_forward_del_by_id(&ctx, "sock2", &removed, &err) == 0 && removed == 1);
   CHECK(!table_exists());
   if (err)
     printf("# %s\n", err->msg);
