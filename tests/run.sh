@@ -45,7 +45,9 @@ snapshot() {
     for d in /run/podrun /run/podnet /run/pod; do
       [ -d "$d" ] && ls -A "$d" 2>/dev/null | sed "s|^|state $d/|"
     done
-    find /sys/fs/cgroup -maxdepth 3 -type d \( -name 'podrun*' -o -name 'pkt*' \) 2>/dev/null | sed 's/^/cgroup /'
+    # every cgroup but the default parent /podrun, which podrun keeps like
+    # its /run/podrun (container cgroups are /podrun/ID and are listed)
+    find /sys/fs/cgroup -mindepth 2 -maxdepth 4 -type d ! -name podrun 2>/dev/null | sed 's/^/cgroup /'
   } | sort -u
 }
 before=$(mktemp)

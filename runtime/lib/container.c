@@ -709,7 +709,7 @@ static int create_internal(const struct container_opts *o, struct created *cr, p
      * is a create error, and the child only has to load it */
     cleanup_free char *cache = NULL;
     struct seccomp_filter_opts so = {0};
-    if (asprintf(&cache, "%s/.seccomp-cache", o->root) < 0) {
+    if (asprintf(&cache, "%s/" SECCOMP_FILTER_CACHE_SUBDIR, o->root) < 0) {
       error_set(err, ENOMEM, "seccomp");
       goto out;
     }

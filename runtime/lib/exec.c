@@ -671,8 +671,16 @@ static int exec_prepare(struct exec_ctx *c, pk_error **err) {
     return error_set(err, 0, "cannot use console socket without a tty (-t)");
   if (lsm_prepare(c, err) < 0)
     return -1;
-  if (c->config->seccomp && seccomp_filter_prepare(c->config->seccomp, NULL, &c->prog, err) < 0)
-    return -1;
+  if (c->config->seccomp) {
+    /* the same cache create uses: ROOT/.seccomp-cache */
+    cleanup_free char *cache = NULL;
+    struct seccomp_filter_opts so = {0};
+    if (asprintf(&cache, "%s/" SECCOMP_FILTER_CACHE_SUBDIR, o->root) < 0)
+      return error_set(err, ENOMEM, "seccomp");
+    so.cache_dir = cache;
+    if (seccomp_filter_prepare(c->config->seccomp, &so, &c->prog, err) < 0)
+      return -1;
+  }
   if (o->console_socket) {
     c->console_fd = console_socket_connect(o->console_socket, err);
     if (c->console_fd < 0)

@@ -31,6 +31,9 @@
 #include "error.h"
 
 #define SECCOMP_FILTER_CACHE_DIR "/run/podrun/seccomp-cache"
+/* podrun keeps its cache under the state root: ROOT/.seccomp-cache (a dot
+ * name, so never taken for a container ID). */
+#define SECCOMP_FILTER_CACHE_SUBDIR ".seccomp-cache"
 
 struct seccomp_filter_opts {
   const char *cache_dir; /* NULL: SECCOMP_FILTER_CACHE_DIR; "" disables the cache */
