@@ -36,18 +36,16 @@ static int ns_selectors(const char *cmd, const struct netns_ref *r, bool allow_n
 }
 
 int cmd_attach(struct podnet_ctx *ctx, int argc, char **argv) {
-  static const struct option opts[] = {{"bridge", required_argument, NULL, 'b'},
-                                       {"netns", required_argument, NULL, 'n'},
-                                       {"netns-path", required_argument, NULL, 'N'},
-                                       {"pid", required_argument, NULL, 'p'},
-                                       {"ifname", required_argument, NULL, 'i'},
-                                       {"ip", required_argument, NULL, 'a'},
-                                       {"mac", required_argument, NULL, 'M'},
-                                       {"mtu", required_argument, NULL, 'm'},
-                                       {"id", required_argument, NULL, 'I'},
-                                       {"json", no_argument, NULL, 'j'},
-                                       {NULL, 0, NULL, 0}};
+  static const struct option opts[] = {
+      {"bridge", required_argument, NULL, 'b'},     {"netns", required_argument, NULL, 'n'},
+      {"netns-path", required_argument, NULL, 'N'}, {"pid", required_argument, NULL, 'p'},
+      {"ifname", required_argument, NULL, 'i'},     {"ip", required_argument, NULL, 'a'},
+      {"mac", required_argument, NULL, 'M'},        {"mtu", required_argument, NULL, 'm'},
+      {"id", required_argument, NULL, 'I'},         {"json", no_argument, NULL, 'j'},
+      {"publish", required_argument, NULL, 'P'},    {NULL, 0, NULL, 0}};
   struct attach_opts o = {.ip_len = -1};
+  struct nft_forward fws[PUBLISH_MAX];
+  size_t nfw = 0;
   struct lease l;
   pk_error *err = NULL;
   int c, rc;
@@ -97,6 +95,10 @@ int cmd_attach(struct podnet_ctx *ctx, int argc, char **argv) {
     case 'j':
       ctx->json = true;
       break;
+    case 'P':
+      if (publish_list_parse(optarg, fws, PUBLISH_MAX, &nfw, &err) < 0)
+        return cli_fail(&err);
+      break;
     default:
       return cli_bad_option("attach", c, argv);
     }
@@ -109,7 +111,7 @@ int cmd_attach(struct podnet_ctx *ctx, int argc, char **argv) {
     return rc;
   struct timespec t0, t1;
   clock_gettime(CLOCK_MONOTONIC, &t0);
-  if (podnet_attach(ctx, &o, &l, &err) < 0)
+  if (podnet_attach_publish(ctx, &o, fws, nfw, &l, &err) < 0)
     return cli_fail(&err);
   clock_gettime(CLOCK_MONOTONIC, &t1);
   log_debug("attach %s: %.3f ms in-process", l.id,

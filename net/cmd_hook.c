@@ -20,54 +20,6 @@
 #include "hookstate.h"
 #include "nft.h"
 
-#define MAX_PUBLISH 64
-
-/* "[HOSTIP:]P[-P2]:PORT[/tcp|udp]" */
-static int publish_parse(const char *spec, struct nft_forward *fw, pk_error **err) {
-  char buf[128], *proto, *parts[3];
-  int n = 0;
-  uint16_t last;
-
-  memset(fw, 0, sizeof(*fw));
-  fw->proto = IPPROTO_TCP;
-  if (snprintf(buf, sizeof(buf), "%s", spec) >= (int)sizeof(buf))
-    return error_set_code(err, EINVAL, "invalid publish \"%s\": too long", spec);
-  proto = strchr(buf, '/');
-  if (proto) {
-    *proto++ = '\0';
-    if (nft_proto_parse(proto, &fw->proto, err) < 0)
-      return error_wrap(err, "invalid publish \"%s\"", spec);
-  }
-  for (char *s = buf, *tok; n < 3 && (tok = strsep(&s, ":")) != NULL;)
-    parts[n++] = tok;
-  if (n < 2 || (n == 3 && strchr(parts[2], ':')))
-    return error_set_code(err, EINVAL,
-                          "invalid publish \"%s\": expected [HOSTIP:]HOSTPORT[-LAST]:PORT[/PROTO]",
-                          spec);
-  if (n == 3 && ip_parse(parts[0], "publish host IP", &fw->host_ip, err) < 0)
-    return error_wrap(err, "invalid publish \"%s\"", spec);
-  if (nft_port_range_parse(parts[n - 2], &fw->host_port_first, &fw->host_port_last, err) < 0 ||
-      nft_port_range_parse(parts[n - 1], &fw->to_port, &last, err) < 0)
-    return error_wrap(err, "invalid publish \"%s\"", spec);
-  return 0;
-}
-
-static int publish_split(const char *list, struct nft_forward *fws, size_t *n, pk_error **err) {
-  cleanup_free char *copy = strdup(list);
-  if (copy == NULL)
-    return error_set(err, ENOMEM, "publish");
-  for (char *s = copy, *tok; (tok = strsep(&s, ",")) != NULL;) {
-    if (*tok == '\0')
-      continue;
-    if (*n >= MAX_PUBLISH)
-      return error_set_code(err, E2BIG, "more than %d published ports", MAX_PUBLISH);
-    if (publish_parse(tok, &fws[*n], err) < 0)
-      return -1;
-    (*n)++;
-  }
-  return 0;
-}
-
 static int read_stdin(char **out, size_t *len, pk_error **err) {
   size_t cap = 4096, n = 0;
   char *buf = malloc(cap);
@@ -104,7 +56,7 @@ int cmd_hook(struct podnet_ctx *ctx, int argc, char **argv) {
       {"bridge", required_argument, NULL, 'b'},  {"ip", required_argument, NULL, 'a'},
       {"publish", required_argument, NULL, 'P'}, {"ifname", required_argument, NULL, 'i'},
       {"mtu", required_argument, NULL, 'm'},     {NULL, 0, NULL, 0}};
-  struct nft_forward fws[MAX_PUBLISH];
+  struct nft_forward fws[PUBLISH_MAX];
   size_t nfw = 0;
   const char *bridge = NULL, *ip = NULL, *ifname = NULL;
   unsigned mtu = 0;
@@ -123,7 +75,7 @@ int cmd_hook(struct podnet_ctx *ctx, int argc, char **argv) {
       ip = optarg;
       break;
     case 'P':
-      if (publish_split(optarg, fws, &nfw, &err) < 0)
+      if (publish_list_parse(optarg, fws, PUBLISH_MAX, &nfw, &err) < 0)
         return cli_fail(&err);
       break;
     case 'i':
@@ -162,7 +114,7 @@ int cmd_hook(struct podnet_ctx *ctx, int argc, char **argv) {
     bridge = st.bridge;
   if (ip == NULL)
     ip = st.ip;
-  if (nfw == 0 && st.publish && publish_split(st.publish, fws, &nfw, &err) < 0)
+  if (nfw == 0 && st.publish && publish_list_parse(st.publish, fws, PUBLISH_MAX, &nfw, &err) < 0)
     goto out;
   if (bridge == NULL || *bridge == '\0') {
     error_set_code(&err, EINVAL,
@@ -193,20 +145,8 @@ int cmd_hook(struct podnet_ctx *ctx, int argc, char **argv) {
       goto out;
     }
     error_free(&err);
-    if (podnet_attach(ctx, &o, &l, &err) < 0)
+    if (podnet_attach_publish(ctx, &o, fws, nfw, &l, &err) < 0)
       goto out;
-    for (size_t i = 0; i < nfw; i++) {
-      fws[i].to_ip = l.ip;
-      snprintf(fws[i].id, sizeof(fws[i].id), "%s", st.id);
-      if (nft_forward_add(ctx, &fws[i], &err) < 0) {
-        pk_error *e = NULL;
-        /* detach removes the forwards already added for this id, too */
-        podnet_detach_id(ctx, st.id, false, &e);
-        error_free(&e);
-        error_wrap(&err, "container %s", st.id);
-        goto out;
-      }
-    }
   }
   rc = 0;
 out:

@@ -23,6 +23,7 @@ static const char usage_text[] =
     "  netns add NAME | netns attach NAME PID | netns del NAME | netns list\n"
     "  attach --bridge BR (--netns NAME | --netns-path PATH | --pid PID)\n"
     "         [--ifname eth0] [--ip ADDR[/LEN]] [--mac MAC] [--mtu N] [--id ID]\n"
+    "         [--publish [IP:]P[-P2]:PORT[/PROTO]]...  (attach and forward in one step)\n"
     "  detach (--id ID | --netns NAME | --netns-path PATH | --pid PID) [--bridge BR]\n"
     "  forward add --host-port P[-P2] --to IP:PORT [--proto tcp|udp] [--host-ip IP] [--id ID]\n"
     "  forward del ... | forward list\n"

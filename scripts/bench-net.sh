@@ -94,6 +94,23 @@ podnet_run() { # N
 		echo $((t1 - t0)) >>"$work/podnet.down"
 	done
 	"$podnet" bridge del "${tok}p"
+	# the same work in one command: attach --publish (attach + forward)
+	"$podnet" bridge add "${tok}p" --subnet 10.201.0.0/16 >/dev/null
+	: >"$work/podnet-1cmd.up"
+	: >"$work/podnet-1cmd.down"
+	for ((i = 1; i <= n; i++)); do
+		t0=${EPOCHREALTIME/./}
+		"$podnet" attach --bridge "${tok}p" --netns "${tok}n$i" --publish "$((20000 + i)):80" >/dev/null
+		t1=${EPOCHREALTIME/./}
+		echo $((t1 - t0)) >>"$work/podnet-1cmd.up"
+	done
+	for ((i = 1; i <= n; i++)); do
+		t0=${EPOCHREALTIME/./}
+		"$podnet" detach --netns "${tok}n$i"
+		t1=${EPOCHREALTIME/./}
+		echo $((t1 - t0)) >>"$work/podnet-1cmd.down"
+	done
+	"$podnet" bridge del "${tok}p"
 }
 
 # --- CNI plugins ---
@@ -194,7 +211,7 @@ for n in "${ns_list[@]}"; do
 	shell_run "$n"
 	for ((i = 1; i <= n; i++)); do ip netns del "${tok}n$i"; done
 	pu=$(median_ms "$work/podnet.up")
-	for m in podnet podnet-attach podnet-forward cni shell; do
+	for m in podnet podnet-attach podnet-forward podnet-1cmd cni shell; do
 		[ -s "$work/$m.up" ] || continue
 		u=$(median_ms "$work/$m.up")
 		d=-

@@ -479,3 +479,67 @@ int podnet_gc(const struct podnet_ctx *ctx, char ***removed, size_t *n, pk_error
   *n = k;
   return rc;
 }
+
+static int publish_parse(const char *spec, struct nft_forward *fw, pk_error **err) {
+  char buf[128], *proto, *parts[3];
+  int n = 0;
+  uint16_t last;
+
+  memset(fw, 0, sizeof(*fw));
+  fw->proto = IPPROTO_TCP;
+  if (snprintf(buf, sizeof(buf), "%s", spec) >= (int)sizeof(buf))
+    return error_set_code(err, EINVAL, "invalid publish \"%s\": too long", spec);
+  proto = strchr(buf, '/');
+  if (proto) {
+    *proto++ = '\0';
+    if (nft_proto_parse(proto, &fw->proto, err) < 0)
+      return error_wrap(err, "invalid publish \"%s\"", spec);
+  }
+  for (char *s = buf, *tok; n < 3 && (tok = strsep(&s, ":")) != NULL;)
+    parts[n++] = tok;
+  if (n < 2 || (n == 3 && strchr(parts[2], ':')))
+    return error_set_code(err, EINVAL,
+                          "invalid publish \"%s\": expected [HOSTIP:]HOSTPORT[-LAST]:PORT[/PROTO]",
+                          spec);
+  if (n == 3 && ip_parse(parts[0], "publish host IP", &fw->host_ip, err) < 0)
+    return error_wrap(err, "invalid publish \"%s\"", spec);
+  if (nft_port_range_parse(parts[n - 2], &fw->host_port_first, &fw->host_port_last, err) < 0 ||
+      nft_port_range_parse(parts[n - 1], &fw->to_port, &last, err) < 0)
+    return error_wrap(err, "invalid publish \"%s\"", spec);
+  return 0;
+}
+
+int publish_list_parse(const char *list, struct nft_forward *fws, size_t max, size_t *n,
+                       pk_error **err) {
+  cleanup_free char *copy = strdup(list);
+  if (copy == NULL)
+    return error_set(err, ENOMEM, "publish");
+  for (char *s = copy, *tok; (tok = strsep(&s, ",")) != NULL;) {
+    if (*tok == '\0')
+      continue;
+    if (*n >= max)
+      return error_set_code(err, E2BIG, "more than %zu published ports", max);
+    if (publish_parse(tok, &fws[*n], err) < 0)
+      return -1;
+    (*n)++;
+  }
+  return 0;
+}
+
+int podnet_attach_publish(const struct podnet_ctx *ctx, const struct attach_opts *o,
+                          struct nft_forward *fws, size_t nfw, struct lease *out, pk_error **err) {
+  if (podnet_attach(ctx, o, out, err) < 0)
+    return -1;
+  for (size_t i = 0; i < nfw; i++) {
+    fws[i].to_ip = out->ip;
+    snprintf(fws[i].id, sizeof(fws[i].id), "%s", out->id);
+    if (nft_forward_add(ctx, &fws[i], err) < 0) {
+      pk_error *e = NULL;
+      /* detach removes the forwards already added for this id, too */
+      podnet_detach_id(ctx, out->id, false, &e);
+      error_free(&e);
+      return error_wrap(err, "container %s", out->id);
+    }
+  }
+  return 0;
+}

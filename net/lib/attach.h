@@ -11,6 +11,7 @@
 
 #include "error.h"
 #include "netns.h"
+#include "nft.h"
 #include "podnet.h"
 #include "records.h"
 
@@ -42,6 +43,19 @@ struct attach_opts {
 };
 int podnet_attach(const struct podnet_ctx *ctx, const struct attach_opts *o, struct lease *out,
                   pk_error **err);
+
+/* "[HOSTIP:]P[-P2]:PORT[/tcp|udp]" items, comma-separated, appended to
+ * fws (at most max in all; *n counts them).  The same syntax for `podnet
+ * attach --publish`, the hook's --publish and the podnet.publish
+ * annotation. */
+#define PUBLISH_MAX 64
+int publish_list_parse(const char *list, struct nft_forward *fws, size_t max, size_t *n,
+                       pk_error **err);
+
+/* podnet_attach, then the forwards (to_ip and id filled from the lease):
+ * one process does both, and a forward that fails undoes the attach. */
+int podnet_attach_publish(const struct podnet_ctx *ctx, const struct attach_opts *o,
+                          struct nft_forward *fws, size_t nfw, struct lease *out, pk_error **err);
 
 /* Removes the forwards of that id, the veth, the address and the lease.
  * With async_del the address is taken off the container's interface before

@@ -233,3 +233,39 @@ host_veth_count() {
 	pn detach --netns "${TOK}n8"
 	pn bridge del "$BR"
 }
+
+@test "attach --publish: attach and forward in one command; detach removes both" {
+	ip netns add "${TOK}n7"
+	run pn --json attach --bridge "$BR" --netns "${TOK}n7" --id "${TOK}-p1" --publish "19871:8000,19872-19873:9000/udp"
+	[ "$status" -eq 0 ]
+	addr=$(echo "$output" | jq -r .address)
+	run pn --json forward list
+	[ "$status" -eq 0 ]
+	[ "$(echo "$output" | jq -r --arg id "${TOK}-p1" '[.[] | select(.id == $id)] | length')" -eq 2 ]
+	echo "$output" | jq -e --arg a "$addr" '.[] | select(.to_ip == $a and .to_port == 8000 and .host_port == 19871 and .proto == "tcp")'
+	nft list table ip "$TOK" | grep -q 19871
+	run pn detach --id "${TOK}-p1"
+	[ "$status" -eq 0 ]
+	run pn --json forward list
+	[ "$(echo "$output" | jq -r --arg id "${TOK}-p1" '[.[] | select(.id == $id)] | length')" -eq 0 ]
+	[ "$(lease_count)" -eq 0 ]
+}
+
+@test "attach --publish: a bad or taken port fails and leaves no veth, lease or rule" {
+	ip netns add "${TOK}n8"
+	run pn attach --bridge "$BR" --netns "${TOK}n8" --publish "0:80"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *'invalid publish "0:80"'* ]]
+	ip netns add "${TOK}n9"
+	run pn attach --bridge "$BR" --netns "${TOK}n9" --id "${TOK}-p2" --publish 19881:80
+	[ "$status" -eq 0 ]
+	run pn attach --bridge "$BR" --netns "${TOK}n8" --id "${TOK}-p3" --publish 19881:80
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"host port 19881/tcp is already forwarded"* ]]
+	[ "$(lease_count)" -eq 1 ]
+	poll 10 host_veth_count 1
+	! ip netns exec "${TOK}n8" ip -o link show eth0 2>/dev/null || false
+	run pn detach --id "${TOK}-p2"
+	[ "$status" -eq 0 ]
+	[ "$(lease_count)" -eq 0 ]
+}
