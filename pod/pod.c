@@ -51,7 +51,8 @@ static int cmd_create(struct pod_ctx *ctx, int argc, char **argv, pk_error **err
 
   if (!pub)
     return error_set(err, ENOMEM, "create");
-  OPTS_BEGIN("+b:s:i:p:S:H:", lo) {
+  /* no '+': getopt permutes, so options may come before or after NAME */
+  OPTS_BEGIN("b:s:i:p:S:H:", lo) {
   case 'b':
     o.bridge = optarg;
     break;
@@ -76,38 +77,8 @@ static int cmd_create(struct pod_ctx *ctx, int argc, char **argv, pk_error **err
   OPTS_END(create_usage)
   if (optind < argc)
     o.name = argv[optind++];
-  /* options may follow the name too */
-  if (optind < argc) {
-    int rest_argc = argc - optind + 1;
-    char **rest = argv + optind - 1;
-    optind = 0;
-    for (int c_; (c_ = getopt_long(rest_argc, rest, "+b:s:i:p:S:H:", lo, NULL)) != -1;) {
-      switch (c_) {
-      case 'b':
-        o.bridge = optarg;
-        break;
-      case 's':
-        o.subnet = optarg;
-        break;
-      case 'i':
-        o.ip = optarg;
-        break;
-      case 'p':
-        pub[npub++] = optarg;
-        break;
-      case 'S':
-        o.share = optarg;
-        break;
-      case 'H':
-        o.hostname = optarg;
-        break;
-      default:
-        return bad_option(err, rest, create_usage);
-      }
-    }
-    if (optind < rest_argc)
-      return usage_error(err, create_usage);
-  }
+  if (optind < argc)
+    return usage_error(err, create_usage);
   o.publish = pub;
   o.n_publish = npub;
   return pod_create(ctx, &o, err);
