@@ -1197,29 +1197,15 @@ int container_delete(const char *root, const char *id, bool force, pk_error **er
 
 /* ---- run ---- */
 
-static void run_sigset(sigset_t *set) {
-  /* everything a caller may send; faults stay deliverable */
-  sigfillset(set);
-  sigdelset(set, SIGKILL);
-  sigdelset(set, SIGSTOP);
-  sigdelset(set, SIGSEGV);
-  sigdelset(set, SIGBUS);
-  sigdelset(set, SIGILL);
-  sigdelset(set, SIGFPE);
-  sigdelset(set, SIGABRT);
-  sigdelset(set, SIGTRAP);
-  sigdelset(set, SIGSYS);
-}
-
 int container_run(const struct container_opts *o, int *exit_code, pk_error **err) {
   struct created cr = {.pidfd = -1};
   sigset_t set, old;
-  int status = 0, ret = -1;
+  int ret = -1;
 
   *exit_code = 0;
   if (id_validate(o->id, "container ID", err) < 0)
     return -1;
-  run_sigset(&set);
+  process_forward_sigset(&set);
   /* blocked before the clone so nothing sent meanwhile is lost; the init
    * unblocks everything before exec */
   if (!o->detach)
@@ -1244,23 +1230,7 @@ int container_run(const struct container_opts *o, int *exit_code, pk_error **err
     ret = 0;
     goto out;
   }
-  for (;;) {
-    siginfo_t si;
-    int sig = sigwaitinfo(&set, &si);
-    if (sig < 0)
-      continue;
-    if (sig == SIGCHLD) {
-      /* only the init is reaped here: hooks.c reaps its own children */
-      if (waitpid(cr.pid, &status, WNOHANG) == cr.pid)
-        break;
-      continue;
-    }
-    kill(cr.pid, sig);
-  }
-  if (WIFSIGNALED(status))
-    *exit_code = 128 + WTERMSIG(status);
-  else
-    *exit_code = WEXITSTATUS(status);
+  *exit_code = process_wait_forwarding(cr.pid, &set);
   ret = 0;
   if (!o->keep) {
     cleanup_close int lock = -1;

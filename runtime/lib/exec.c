@@ -751,40 +751,6 @@ static int child_wait_exec(struct exec_ctx *c, pid_t pid, pk_error **err) {
   }
 }
 
-static void wait_sigset(sigset_t *set) {
-  /* everything a caller may send; faults stay deliverable */
-  sigfillset(set);
-  sigdelset(set, SIGKILL);
-  sigdelset(set, SIGSTOP);
-  sigdelset(set, SIGSEGV);
-  sigdelset(set, SIGBUS);
-  sigdelset(set, SIGILL);
-  sigdelset(set, SIGFPE);
-  sigdelset(set, SIGABRT);
-  sigdelset(set, SIGTRAP);
-  sigdelset(set, SIGSYS);
-}
-
-static int child_wait_exit(pid_t pid, const sigset_t *set) {
-  int status = 0;
-  for (;;) {
-    siginfo_t si;
-    int sig = sigwaitinfo(set, &si);
-    if (sig < 0)
-      continue;
-    if (sig == SIGCHLD) {
-      pid_t r = waitpid(pid, &status, WNOHANG);
-      if (r == pid || (r < 0 && errno == ECHILD))
-        break;
-      continue;
-    }
-    kill(pid, sig);
-  }
-  if (WIFSIGNALED(status))
-    return 128 + WTERMSIG(status);
-  return WEXITSTATUS(status);
-}
-
 int container_exec(const struct exec_opts *o, int *exit_code, pk_error **err) {
   struct exec_ctx c = {.o = o,
                        .pidfd = -1,
@@ -835,7 +801,7 @@ int container_exec(const struct exec_opts *o, int *exit_code, pk_error **err) {
   /* Blocked before the fork so that nothing sent meanwhile is lost; the
    * child unblocks everything before exec.  SIGCHLD at its default, or a
    * caller's SIG_IGN would reap the child behind our back. */
-  wait_sigset(&set);
+  process_forward_sigset(&set);
   sigprocmask(SIG_BLOCK, &set, &old_mask);
   sigaction(SIGCHLD, &dfl, &old_chld);
   /* affects only our children: podrun itself stays where it is */
@@ -877,7 +843,7 @@ int container_exec(const struct exec_opts *o, int *exit_code, pk_error **err) {
   }
   ret = 0;
   if (!o->detach)
-    *exit_code = child_wait_exit(pid, &set);
+    *exit_code = process_wait_forwarding(pid, &set);
 restore:
   sigaction(SIGCHLD, &old_chld, NULL);
   sigprocmask(SIG_SETMASK, &old_mask, NULL);

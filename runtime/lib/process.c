@@ -16,6 +16,7 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "cleanup.h"
@@ -347,4 +348,37 @@ char **process_env_build(const struct spec_process *p, int n_listen) {
   }
   env[k] = NULL;
   return env;
+}
+
+void process_forward_sigset(sigset_t *set) {
+  sigfillset(set);
+  sigdelset(set, SIGKILL);
+  sigdelset(set, SIGSTOP);
+  sigdelset(set, SIGSEGV);
+  sigdelset(set, SIGBUS);
+  sigdelset(set, SIGILL);
+  sigdelset(set, SIGFPE);
+  sigdelset(set, SIGABRT);
+  sigdelset(set, SIGTRAP);
+  sigdelset(set, SIGSYS);
+}
+
+int process_wait_forwarding(pid_t pid, const sigset_t *set) {
+  int status = 0;
+  for (;;) {
+    siginfo_t si;
+    int sig = sigwaitinfo(set, &si);
+    if (sig < 0)
+      continue;
+    if (sig == SIGCHLD) {
+      pid_t r = waitpid(pid, &status, WNOHANG);
+      if (r == pid || (r < 0 && errno == ECHILD))
+        break;
+      continue;
+    }
+    kill(pid, sig);
+  }
+  if (WIFSIGNALED(status))
+    return 128 + WTERMSIG(status);
+  return WEXITSTATUS(status);
 }

@@ -5,6 +5,7 @@
 #ifndef PODKIT_PROCESS_H
 #define PODKIT_PROCESS_H
 
+#include <signal.h>
 #include <stdbool.h>
 
 #include "error.h"
@@ -44,5 +45,16 @@ int process_listen_fds(void);
 
 /* Signal mask emptied and dispositions back to default before exec. */
 void process_signals_reset(void);
+
+/* The signals a foreground `run` or `exec` forwards to its process: all a
+ * caller may send, minus the uncatchable ones and faults, which stay
+ * deliverable to podrun itself.  Block them before the fork so that nothing
+ * sent meanwhile is lost. */
+void process_forward_sigset(sigset_t *set);
+
+/* Forward every signal of `set` to pid until it exits (the set must be
+ * blocked); returns its exit status, 128+N for a signal.  Only pid is
+ * reaped: hooks reap their own children. */
+int process_wait_forwarding(pid_t pid, const sigset_t *set);
 
 #endif
