@@ -506,6 +506,12 @@ static int publish_parse(const char *spec, struct nft_forward *fw, pk_error **er
   if (nft_port_range_parse(parts[n - 2], &fw->host_port_first, &fw->host_port_last, err) < 0 ||
       nft_port_range_parse(parts[n - 1], &fw->to_port, &last, err) < 0)
     return error_wrap(err, "invalid publish \"%s\"", spec);
+  /* ranges map 1:1, so a container range must be as long as the host's */
+  if (last != fw->to_port && last - fw->to_port != fw->host_port_last - fw->host_port_first)
+    return error_set_code(err, EINVAL,
+                          "invalid publish \"%s\": container port range %u-%u is not as long "
+                          "as host port range %u-%u",
+                          spec, fw->to_port, last, fw->host_port_first, fw->host_port_last);
   return 0;
 }
 

@@ -256,6 +256,9 @@ host_veth_count() {
 	run pn attach --bridge "$BR" --netns "${TOK}n8" --publish "0:80"
 	[ "$status" -ne 0 ]
 	[[ "$output" == *'invalid publish "0:80"'* ]]
+	run pn attach --bridge "$BR" --netns "${TOK}n8" --publish "8080:80-90"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *'invalid publish "8080:80-90": container port range 80-90 is not as long as host port range 8080-8080'* ]]
 	ip netns add "${TOK}n9"
 	run pn attach --bridge "$BR" --netns "${TOK}n9" --id "${TOK}-p2" --publish 19881:80
 	[ "$status" -eq 0 ]

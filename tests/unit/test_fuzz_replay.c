@@ -1,0 +1,188 @@
+/* Replays every input the podnet fuzz targets ever kept
+ * (tests/fuzz/corpus/{hookstate,net_args}, crash regressions included)
+ * through the targets' own checks, so `make check` (and its ASan build)
+ * guards them without clang or libFuzzer.  A broken promise aborts, naming
+ * the input first. */
+#include <dirent.h>
+#include <sys/stat.h>
+
+#include "cleanup.h"
+#include "unit.h"
+#include "util.h"
+
+static const char *replay_input = "";
+
+#define MUST(c)                                                                                    \
+  do {                                                                                             \
+    if (!(c)) {                                                                                    \
+      printf("# %s: MUST(%s) failed at %s:%d\n", replay_input, #c, __FILE__, __LINE__);            \
+      fflush(stdout);                                                                              \
+      abort();                                                                                     \
+    }                                                                                              \
+  } while (0)
+
+#define PODKIT_FUZZ_REPLAY
+#include "../fuzz/fuzz_hookstate.c"
+#include "../fuzz/fuzz_net_args.c"
+
+/* $PODKIT_TOP (set by tests/run.sh), else the source tree this file was
+ * compiled from (__FILE__ is relative to the top when make builds it), else
+ * two levels above the binary (build/tests/test_fuzz_replay). */
+static bool top_has_corpus(const char *top) {
+  char p[4200];
+  struct stat st;
+  snprintf(p, sizeof(p), "%s/tests/fuzz/corpus/hookstate", top);
+  return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+static const char *top_dir(void) {
+  static char top[4096];
+  const char *env = getenv("PODKIT_TOP"), *f = __FILE__, *end;
+  char exe[4096];
+  ssize_t n;
+
+  if (top[0])
+    return top;
+  if (env && *env) {
+    snprintf(top, sizeof(top), "%s", env);
+    return top;
+  }
+  end = strstr(f, "tests/unit/test_fuzz_replay.c");
+  if (end)
+    snprintf(top, sizeof(top), "%.*s", end == f ? 1 : (int)(end - f - 1), end == f ? "." : f);
+  if (top[0] && top_has_corpus(top))
+    return top;
+  n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+  if (n > 0) {
+    exe[n] = '\0';
+    for (int up = 0; up < 3; up++) {
+      char *slash = strrchr(exe, '/');
+      if (slash)
+        *slash = '\0';
+    }
+    snprintf(top, sizeof(top), "%s", exe);
+  }
+  return top;
+}
+
+static char *corpus_file(const char *corpus, const char *name, size_t *len) {
+  cleanup_free char *path = NULL;
+  char *text = NULL;
+  pk_error *err = NULL;
+
+  if (asprintf(&path, "%s/tests/fuzz/corpus/%s/%s", top_dir(), corpus, name) < 0)
+    abort();
+  if (file_read_all(path, 0, &text, len, &err) < 0) {
+    printf("# %s\n", err->msg);
+    error_free(&err);
+    return NULL;
+  }
+  return text;
+}
+
+/* Returns the number of files replayed, -1 if the directory is missing. */
+static int corpus_replay(const char *corpus, int (*one)(const uint8_t *, size_t),
+                         int *unit_failed) {
+  cleanup_free char *dir = NULL;
+  cleanup_closedir DIR *d = NULL;
+  struct dirent *de;
+  int n = 0;
+
+  if (asprintf(&dir, "%s/tests/fuzz/corpus/%s", top_dir(), corpus) < 0)
+    abort();
+  d = opendir(dir);
+  if (d == NULL) {
+    printf("# cannot open %s\n", dir);
+    return -1;
+  }
+  while ((de = readdir(d))) {
+    cleanup_free char *text = NULL;
+    size_t len = 0;
+    if (de->d_name[0] == '.')
+      continue;
+    text = corpus_file(corpus, de->d_name, &len);
+    CHECK(text != NULL);
+    if (text == NULL)
+      continue;
+    replay_input = de->d_name;
+    one((const uint8_t *)text, len);
+    n++;
+  }
+  replay_input = "";
+  printf("# replayed %d %s corpus files\n", n, corpus);
+  return n;
+}
+
+TEST(hookstate_corpus_replays) {
+  CHECK(corpus_replay("hookstate", fuzz_hookstate_one, unit_failed) >= 10);
+}
+
+TEST(net_args_corpus_replays) {
+  CHECK(corpus_replay("net_args", fuzz_net_args_one, unit_failed) >= 10);
+}
+
+/* The seeds still say what their names say: a corpus of inputs that all
+ * fail at the first byte would replay cleanly and cover nothing. */
+TEST(hookstate_seeds_parse_as_named) {
+  static const char *const good[] = {"running", "created", "stopped_no_pid", "stopped_null_pid"};
+  static const char *const bad[] = {"running_no_pid", "bad_id",       "pid_huge",   "pid_negative",
+                                    "ann_not_object", "empty_id",     "not_object", "truncated",
+                                    "empty",          "nul_in_string"};
+  for (size_t i = 0; i < sizeof(good) / sizeof(*good) + sizeof(bad) / sizeof(*bad); i++) {
+    bool want_ok = i < sizeof(good) / sizeof(*good);
+    const char *name = want_ok ? good[i] : bad[i - sizeof(good) / sizeof(*good)];
+    cleanup_free char *text = NULL;
+    cleanup_error pk_error *err = NULL;
+    struct hook_state s;
+    size_t len = 0;
+    int rc;
+    text = corpus_file("hookstate", name, &len);
+    CHECK(text != NULL);
+    if (text == NULL)
+      continue;
+    rc = hook_state_parse(text, len, &s, &err);
+    if ((rc == 0) != want_ok)
+      printf("# %s: %s\n", name, err ? err->msg : "accepted");
+    CHECK((rc == 0) == want_ok);
+    if (rc == 0)
+      hook_state_free(&s);
+  }
+}
+
+TEST(hookstate_seed_annotations) {
+  size_t len = 0;
+  cleanup_free char *text = corpus_file("hookstate", "running", &len);
+  cleanup_error pk_error *err = NULL;
+  struct hook_state s;
+
+  CHECK(text != NULL);
+  if (text == NULL)
+    return;
+  CHECK(hook_state_parse(text, len, &s, &err) == 0);
+  if (err)
+    return;
+  CHECK(s.pid == 4242);
+  CHECK_STREQ(s.id, "web1");
+  CHECK_STREQ(s.bridge, "pk0");
+  CHECK_STREQ(s.ip, "10.88.0.5");
+  CHECK_STREQ(s.publish, "8080:80");
+  hook_state_free(&s);
+}
+
+TEST(net_args_seed_publish) {
+  size_t len = 0, n = 0;
+  cleanup_free char *text = corpus_file("net_args", "publish_ok", &len);
+  cleanup_error pk_error *err = NULL;
+  struct nft_forward fws[PUBLISH_MAX];
+
+  CHECK(text != NULL && len > 1 && text[0] % NA_COUNT == NA_PUBLISH);
+  if (text == NULL || len < 1)
+    return;
+  CHECK(publish_list_parse(text + 1, fws, PUBLISH_MAX, &n, &err) == 0);
+  CHECK(n == 3);
+  if (n != 3)
+    return;
+  CHECK(fws[0].host_port_first == 8080 && fws[0].to_port == 80 && fws[0].proto == IPPROTO_TCP);
+  CHECK(fws[1].host_ip.s_addr == htonl(INADDR_LOOPBACK) && fws[1].host_port_first == 8443);
+  CHECK(fws[2].to_port == 53 && fws[2].proto == IPPROTO_UDP);
+}
