@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "util.h"
 
 int console_socket_connect(const char *path, pk_error **err) {
   struct sockaddr_un addr = {.sun_family = AF_UNIX};
@@ -31,22 +32,9 @@ int console_socket_connect(const char *path, pk_error **err) {
 }
 
 int console_fd_send(int sock, int fd, const char *name, pk_error **err) {
-  char cbuf[CMSG_SPACE(sizeof(int))];
   struct iovec iov = {.iov_base = (void *)name, .iov_len = strlen(name)};
-  struct msghdr msg = {
-      .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof(cbuf)};
-  struct cmsghdr *c;
-
-  memset(cbuf, 0, sizeof(cbuf));
-  c = CMSG_FIRSTHDR(&msg);
-  c->cmsg_level = SOL_SOCKET;
-  c->cmsg_type = SCM_RIGHTS;
-  c->cmsg_len = CMSG_LEN(sizeof(int));
-  memcpy(CMSG_DATA(c), &fd, sizeof(int));
-  while (sendmsg(sock, &msg, MSG_NOSIGNAL) < 0) {
-    if (errno != EINTR)
-      return error_set(err, errno, "send the pty master over the console socket");
-  }
+  if (sock_send_fd(sock, &iov, 1, fd) < 0)
+    return error_set(err, errno, "send the pty master over the console socket");
   return 0;
 }
 

@@ -76,24 +76,7 @@ static int msg_send_fd(int fd, int type, int errnum, const char *text, int pass_
   struct iovec iov[2] = {
       {.iov_base = &h, .iov_len = sizeof(h)},
       {.iov_base = (void *)text, .iov_len = len > MSG_TEXT_MAX ? MSG_TEXT_MAX : len}};
-  struct msghdr m = {.msg_iov = iov, .msg_iovlen = 2};
-  union fd_cmsg u;
-  if (pass_fd >= 0) {
-    struct cmsghdr *cm;
-    memset(&u, 0, sizeof(u));
-    m.msg_control = u.buf;
-    m.msg_controllen = sizeof(u.buf);
-    cm = CMSG_FIRSTHDR(&m);
-    cm->cmsg_level = SOL_SOCKET;
-    cm->cmsg_type = SCM_RIGHTS;
-    cm->cmsg_len = CMSG_LEN(sizeof(int));
-    memcpy(CMSG_DATA(cm), &pass_fd, sizeof(int));
-  }
-  while (sendmsg(fd, &m, MSG_NOSIGNAL) < 0) {
-    if (errno != EINTR)
-      return -1;
-  }
-  return 0;
+  return sock_send_fd(fd, iov, 2, pass_fd) < 0 ? -1 : 0;
 }
 
 static int msg_send(int fd, int type, int errnum, const char *text) {

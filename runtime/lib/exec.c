@@ -375,21 +375,8 @@ static int msg_send_error(int sock, const pk_error *e) {
 
 static int msg_send_fd(int sock, int type, int fd) {
   struct exec_msg_hdr h = {.type = type};
-  char cbuf[CMSG_SPACE(sizeof(int))];
   struct iovec iov = {.iov_base = &h, .iov_len = sizeof(h)};
-  struct msghdr m = {
-      .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof(cbuf)};
-  struct cmsghdr *cm;
-  memset(cbuf, 0, sizeof(cbuf));
-  cm = CMSG_FIRSTHDR(&m);
-  cm->cmsg_level = SOL_SOCKET;
-  cm->cmsg_type = SCM_RIGHTS;
-  cm->cmsg_len = CMSG_LEN(sizeof(int));
-  memcpy(CMSG_DATA(cm), &fd, sizeof(int));
-  while (sendmsg(sock, &m, MSG_NOSIGNAL) < 0)
-    if (errno != EINTR)
-      return -1;
-  return 0;
+  return sock_send_fd(sock, &iov, 1, fd) < 0 ? -1 : 0;
 }
 
 static __attribute__((noreturn)) void child_fail(int sock, pk_error **err) {

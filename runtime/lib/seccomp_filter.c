@@ -555,22 +555,8 @@ int seccomp_filter_send_listener(const struct seccomp_filter_prog *prog, int lis
     return error_set(err, errno, "seccomp listener socket");
   if (connect(sock, (struct sockaddr *)&sa, sizeof(sa)) < 0)
     return error_set(err, errno, "connect to seccomp listener %s", lp);
-  union {
-    char buf[CMSG_SPACE(sizeof(int))];
-    struct cmsghdr align;
-  } u;
   struct iovec iov = {text, strlen(text)};
-  struct msghdr msg = {
-      .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof(u.buf)};
-  struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-  c->cmsg_level = SOL_SOCKET;
-  c->cmsg_type = SCM_RIGHTS;
-  c->cmsg_len = CMSG_LEN(sizeof(int));
-  memcpy(CMSG_DATA(c), &listener_fd, sizeof(int));
-  ssize_t n;
-  do
-    n = sendmsg(sock, &msg, MSG_NOSIGNAL);
-  while (n < 0 && errno == EINTR);
+  ssize_t n = sock_send_fd(sock, &iov, 1, listener_fd);
   if (n < 0)
     return error_set(err, errno, "send the seccomp listener fd to %s", lp);
   /* The fd went with the first byte; the rest of a long state follows. */

@@ -7,8 +7,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -21,14 +23,14 @@ int id_validate(const char *id, const char *what, pk_error **err) {
     return error_set(err, 0, "invalid %s \"\": must not be empty", what);
   len = strlen(id);
   if (len > ID_MAX_LEN)
-    return error_set(err, 0, "invalid %s: %zu characters long, at most %d allowed",
-                     what, len, ID_MAX_LEN);
+    return error_set(err, 0, "invalid %s: %zu characters long, at most %d allowed", what, len,
+                     ID_MAX_LEN);
   if (strcmp(id, ".") == 0 || strcmp(id, "..") == 0)
     return error_set(err, 0, "invalid %s \"%s\": must not be \".\" or \"..\"", what, id);
   for (const char *p = id; *p; p++) {
     char c = *p;
-    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-        c == '_' || c == '-' || c == '.' || c == '+')
+    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+        c == '-' || c == '.' || c == '+')
       continue;
     return error_set(err, 0,
                      "invalid %s \"%s\": character '%c' not allowed "
@@ -71,8 +73,7 @@ int write_all(int fd, const void *buf, size_t len) {
   return 0;
 }
 
-int file_write_atomic(const char *path, const void *data, size_t len,
-                      mode_t mode, pk_error **err) {
+int file_write_atomic(const char *path, const void *data, size_t len, mode_t mode, pk_error **err) {
   cleanup_free char *tmp = NULL;
   cleanup_close int fd = -1;
 
@@ -94,8 +95,7 @@ int file_write_atomic(const char *path, const void *data, size_t len,
   return 0;
 }
 
-int file_read_all(const char *path, size_t max, char **out, size_t *lenp,
-                  pk_error **err) {
+int file_read_all(const char *path, size_t max, char **out, size_t *lenp, pk_error **err) {
   cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC);
   cleanup_free char *buf = NULL;
   size_t len = 0, cap = 0;
@@ -235,4 +235,29 @@ int json_field_string(json_t *obj, const char *key, const char **out, const char
   if (r > 0)
     *out = json_string_value(v);
   return r < 0 ? -1 : 0;
+}
+
+ssize_t sock_send_fd(int sock, const struct iovec *iov, int iovcnt, int fd) {
+  union {
+    char buf[CMSG_SPACE(sizeof(int))];
+    struct cmsghdr align; /* CMSG_DATA must be aligned for a cmsghdr */
+  } u;
+  struct msghdr m = {.msg_iov = (struct iovec *)iov, .msg_iovlen = (size_t)iovcnt};
+  ssize_t n;
+
+  if (fd >= 0) {
+    struct cmsghdr *cm;
+    memset(&u, 0, sizeof(u));
+    m.msg_control = u.buf;
+    m.msg_controllen = sizeof(u.buf);
+    cm = CMSG_FIRSTHDR(&m);
+    cm->cmsg_level = SOL_SOCKET;
+    cm->cmsg_type = SCM_RIGHTS;
+    cm->cmsg_len = CMSG_LEN(sizeof(int));
+    memcpy(CMSG_DATA(cm), &fd, sizeof(int));
+  }
+  do
+    n = sendmsg(sock, &m, MSG_NOSIGNAL);
+  while (n < 0 && errno == EINTR);
+  return n;
 }

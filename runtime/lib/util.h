@@ -21,13 +21,11 @@ int mkdir_p(const char *path, mode_t mode, pk_error **err);
 
 /* Write `len` bytes to `path` through a temporary file in the same directory
  * and rename(2), so readers never see a partial file. */
-int file_write_atomic(const char *path, const void *data, size_t len,
-                      mode_t mode, pk_error **err);
+int file_write_atomic(const char *path, const void *data, size_t len, mode_t mode, pk_error **err);
 
 /* Read a whole file (at most `max` bytes, 0 = 16 MiB) into a NUL-terminated
  * buffer. */
-int file_read_all(const char *path, size_t max, char **out, size_t *len,
-                  pk_error **err);
+int file_read_all(const char *path, size_t max, char **out, size_t *len, pk_error **err);
 
 /* Write a whole buffer to fd, retrying on EINTR and short writes. */
 int write_all(int fd, const void *buf, size_t len);
@@ -66,5 +64,11 @@ int json_field_object(struct json_t *obj, const char *key, struct json_t **out, 
  * the caller's initial value is the default. */
 int json_field_string(struct json_t *obj, const char *key, const char **out, const char *path,
                       pk_error **err);
+
+/* sendmsg(2) of iov with fd (when >= 0) attached as SCM_RIGHTS, retrying
+ * EINTR and never raising SIGPIPE.  Returns the bytes sent, or -1 with
+ * errno. */
+struct iovec;
+ssize_t sock_send_fd(int sock, const struct iovec *iov, int iovcnt, int fd);
 
 #endif
