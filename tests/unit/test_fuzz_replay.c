@@ -25,44 +25,8 @@ static const char *replay_input = "";
 #include "../fuzz/fuzz_hookstate.c"
 #include "../fuzz/fuzz_net_args.c"
 
-/* $PODKIT_TOP (set by tests/run.sh), else the source tree this file was
- * compiled from (__FILE__ is relative to the top when make builds it), else
- * two levels above the binary (build/tests/test_fuzz_replay). */
-static bool top_has_corpus(const char *top) {
-  char p[4200];
-  struct stat st;
-  snprintf(p, sizeof(p), "%s/tests/fuzz/corpus/hookstate", top);
-  return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
-}
-
 static const char *top_dir(void) {
-  static char top[4096];
-  const char *env = getenv("PODKIT_TOP"), *f = __FILE__, *end;
-  char exe[4096];
-  ssize_t n;
-
-  if (top[0])
-    return top;
-  if (env && *env) {
-    snprintf(top, sizeof(top), "%s", env);
-    return top;
-  }
-  end = strstr(f, "tests/unit/test_fuzz_replay.c");
-  if (end)
-    snprintf(top, sizeof(top), "%.*s", end == f ? 1 : (int)(end - f - 1), end == f ? "." : f);
-  if (top[0] && top_has_corpus(top))
-    return top;
-  n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-  if (n > 0) {
-    exe[n] = '\0';
-    for (int up = 0; up < 3; up++) {
-      char *slash = strrchr(exe, '/');
-      if (slash)
-        *slash = '\0';
-    }
-    snprintf(top, sizeof(top), "%s", exe);
-  }
-  return top;
+  return unit_top_dir("tests/fuzz/corpus/hookstate");
 }
 
 static char *corpus_file(const char *corpus, const char *name, size_t *len) {

@@ -13,44 +13,8 @@
 #include "unit.h"
 #include "util.h"
 
-/* $PODKIT_TOP (set by tests/run.sh), else the source tree this file was
- * compiled from (__FILE__ is relative to the top when make builds it), else
- * two levels above the binary (build/tests/test_spec). */
-static bool top_has_data(const char *top) {
-  char p[4200];
-  struct stat st;
-  snprintf(p, sizeof(p), "%s/tests/unit/data/spec", top);
-  return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
-}
-
 static const char *top_dir(void) {
-  static char top[4096];
-  const char *env = getenv("PODKIT_TOP"), *f = __FILE__, *end;
-  char exe[4096];
-  ssize_t n;
-
-  if (top[0])
-    return top;
-  if (env && *env) {
-    snprintf(top, sizeof(top), "%s", env);
-    return top;
-  }
-  end = strstr(f, "tests/unit/test_spec.c");
-  if (end)
-    snprintf(top, sizeof(top), "%.*s", end == f ? 1 : (int)(end - f - 1), end == f ? "." : f);
-  if (top[0] && top_has_data(top))
-    return top;
-  n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-  if (n > 0) {
-    exe[n] = '\0';
-    for (int up = 0; up < 3; up++) {
-      char *slash = strrchr(exe, '/');
-      if (slash)
-        *slash = '\0';
-    }
-    snprintf(top, sizeof(top), "%s", exe);
-  }
-  return top;
+  return unit_top_dir("tests/unit/data/spec");
 }
 
 static char *fixture_path(const char *name) {
