@@ -78,7 +78,7 @@ ifneq ($(PAUSE_SRC),)
 endif
 UNIT_BINS := $(patsubst tests/unit/%.c,$(B)/tests/%,$(UNIT_SRC))
 
-.PHONY: all unit-bins check check-unit check-integration check-asan install uninstall clean fuzz format bench interop
+.PHONY: all unit-bins check check-unit check-integration check-reliability check-asan install uninstall clean fuzz format bench interop
 all: $(BINS)
 
 $(B)/obj/%.o: %.c
@@ -119,11 +119,14 @@ $(B)/tests/%: tests/unit/%.c tests/unit/unit.h $(RT_LIB) $(if $(NET_LIB_SRC),$(N
 	  $(if $(POD_LIB_SRC),$(POD_LIB)) $(if $(NET_LIB_SRC),$(NET_LIB)) $(RT_LIB) \
 	  $(LDFLAGS_ALL) $(NET_LIBS) $(RT_LIBS)
 
-# The unit tests run twice: as built, and built with ASan+UBSan.
+# make check: the unit tests and the integration suites run twice, as built
+# and with every binary built with ASan+UBSan (build-asan/), then the
+# reliability scripts (tests/reliability/: fault injection, crash
+# consistency, stress, bad input matrix, valgrind, short fuzzing runs).
 unit-bins: $(UNIT_BINS)
 
 check: all $(UNIT_BINS)
-	@$(MAKE) --no-print-directory SANITIZE=1 unit-bins >/dev/null
+	@$(MAKE) --no-print-directory SANITIZE=1 all unit-bins >/dev/null
 	@PODKIT_BUILD=$(CURDIR)/$(B) PODKIT_ASAN_BUILD=$(CURDIR)/build-asan tests/run.sh
 
 check-unit: $(UNIT_BINS)
@@ -132,9 +135,14 @@ check-unit: $(UNIT_BINS)
 check-integration: all
 	@PODKIT_BUILD=$(CURDIR)/$(B) tests/run.sh --integration
 
-# Unit and integration tests again, with every binary built with ASan+UBSan.
+check-reliability: all
+	@PODKIT_BUILD=$(CURDIR)/$(B) tests/run.sh --reliability
+
+# Unit and integration tests with the ASan+UBSan build only.
 check-asan:
-	$(MAKE) SANITIZE=1 check
+	@$(MAKE) --no-print-directory SANITIZE=1 all unit-bins >/dev/null
+	@PODKIT_BUILD=$(CURDIR)/build-asan tests/run.sh --unit
+	@PODKIT_BUILD=$(CURDIR)/build-asan tests/run.sh --integration
 
 FUZZ_SECONDS ?= 60
 fuzz:
@@ -159,4 +167,4 @@ format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
 
 clean:
-	rm -rf build build-asan build-fuzz
+	rm -rf build build-asan build-fuzz build-fault build-vg

@@ -106,6 +106,13 @@ int main(int argc, char **argv) {
     log_report_error(&err);
     return 2;
   }
+  /* `podnet CMD ... --help` before any `--` asks for the usage, never for
+   * an object named "--help" */
+  for (int i = optind + 1; i < argc && strcmp(argv[i], "--") != 0; i++)
+    if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+      fputs(usage_text, stdout);
+      return 0;
+    }
   for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
     if (strcmp(commands[i].name, argv[optind]) == 0) {
       int idx = optind;

@@ -332,6 +332,12 @@ int main(int argc, char **argv) {
     usage(stderr);
     return 2;
   }
+  /* `pod CMD --help` anywhere before a `--` is a request for CMD's usage */
+  for (int i = optind + 1; i < argc && strcmp(argv[i], "--") != 0; i++)
+    if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+      printf("usage: pod %s\n", cmd->usage);
+      return 0;
+    }
   if (pod_ctx_init(&ctx, &err) < 0 || cmd->fn(&ctx, argc - optind, argv + optind, &err) < 0) {
     log_report_error(&err);
     return 1;

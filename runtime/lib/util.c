@@ -27,6 +27,9 @@ int id_validate(const char *id, const char *what, pk_error **err) {
                      ID_MAX_LEN);
   if (strcmp(id, ".") == 0 || strcmp(id, "..") == 0)
     return error_set(err, 0, "invalid %s \"%s\": must not be \".\" or \"..\"", what, id);
+  /* every CLI would read such a name as an option (`netns add --help`) */
+  if (id[0] == '-')
+    return error_set(err, 0, "invalid %s \"%s\": must not begin with '-'", what, id);
   for (const char *p = id; *p; p++) {
     char c = *p;
     if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||

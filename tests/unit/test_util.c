@@ -9,7 +9,7 @@ TEST(id_validate_accepts_plain) {
 }
 
 TEST(id_validate_rejects) {
-  const char *bad[] = {"", "..", ".", "a/b", "../x", "a b", "x\n"};
+  const char *bad[] = {"", "..", ".", "a/b", "../x", "a b", "x\n", "--help", "-x"};
   for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
     pk_error *err = NULL;
     CHECK(id_validate(bad[i], "container ID", &err) < 0);
