@@ -5,7 +5,8 @@ set -eu
 PKGS="build-essential pkg-config clang llvm
 libnl-3-dev libnl-route-3-dev libmnl-dev libnftnl-dev libseccomp-dev libjansson-dev
 busybox-static bats runc crun nftables iproute2 procps psmisc util-linux curl
-containernetworking-plugins valgrind hyperfine jq python3 apache2-utils iptables"
+containernetworking-plugins valgrind hyperfine jq python3 apache2-utils iptables
+strace binutils libclang-rt-14-dev"
 
 missing=""
 for p in $PKGS; do

@@ -5,9 +5,11 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -48,7 +50,8 @@ int podnet_bridge_add(const struct podnet_ctx *ctx, const struct bridge_opts *o,
                       struct bridge_rec *out, pk_error **err) {
   cleanup_nlsock struct nl_sock *sk = NULL;
   struct bridge_rec b = {0};
-  char sub[32], gw[INET_ADDRSTRLEN], route[128];
+  char sub[32], gw[INET_ADDRSTRLEN], route[128], pending[PATH_MAX];
+  cleanup_close int pfd = -1;
   pk_error *e = NULL;
   int rc;
 
@@ -86,14 +89,30 @@ int podnet_bridge_add(const struct podnet_ctx *ctx, const struct bridge_opts *o,
   if (rc > 0)
     return error_set_code(err, EEXIST, "subnet %s overlaps the existing route %s", sub, route);
 
-  if (nl_bridge_create(sk, b.name, b.mtu, b.gw, b.len, err) < 0)
+  /* bridges/NAME.pending, flocked until the record is written, exists
+   * before the link: gc undoes what an add killed in between made. */
+  snprintf(pending, sizeof(pending), "%s/bridges", ctx->state_dir);
+  if (mkdir_p(pending, 0755, err) < 0)
     return -1;
+  snprintf(pending, sizeof(pending), "%s/bridges/%s.pending", ctx->state_dir, b.name);
+  pfd = open(pending, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  if (pfd < 0) {
+    if (errno == EEXIST)
+      return error_set_code(err, EEXIST,
+                            "bridge %s is being added (or its add was killed: podnet gc)", b.name);
+    return error_set(err, errno, "create %s", pending);
+  }
+  while (flock(pfd, LOCK_EX) < 0 && errno == EINTR)
+    ;
+  if (nl_bridge_create(sk, b.name, b.mtu, b.gw, b.len, err) < 0)
+    goto undo_pending;
   if (ip_forward_enable(err) < 0)
     goto undo_link;
   if (b.masquerade && nft_masquerade_add(ctx, b.name, b.net, b.len, err) < 0)
     goto undo_link;
   if (bridge_rec_write(ctx, &b, err) < 0)
     goto undo_masq;
+  unlink(pending);
   *out = b;
   return 0;
 
@@ -104,7 +123,48 @@ undo_masq:
   }
 undo_link:
   nl_link_del(sk, b.name, true, NULL);
+undo_pending:
+  unlink(pending);
   return -1;
+}
+
+/* The bridges of adds killed before their record (bridges/NAME.pending
+ * that no add holds a flock on): link, masquerade and addresses go. */
+static int gc_pending_bridges(const struct podnet_ctx *ctx, pk_error **err) {
+  char dir[PATH_MAX], name[IF_NAMESIZE + 8];
+  cleanup_closedir DIR *d = NULL;
+  struct dirent *e;
+  struct bridge_rec b;
+  int rc = 0;
+
+  snprintf(dir, sizeof(dir), "%s/bridges", ctx->state_dir);
+  d = opendir(dir);
+  while (d && (e = readdir(d)) != NULL) {
+    size_t l = strlen(e->d_name);
+    pk_error *e2 = NULL;
+    if (l <= 8 || l - 8 >= IF_NAMESIZE || strcmp(e->d_name + l - 8, ".pending") != 0)
+      continue;
+    cleanup_close int fd = openat(dirfd(d), e->d_name, O_RDONLY | O_CLOEXEC);
+    if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB) < 0)
+      continue;
+    snprintf(name, sizeof(name), "%.*s", (int)(l - 8), e->d_name);
+    /* killed after the record was written: the bridge is complete */
+    if (bridge_rec_read(ctx, name, &b, &e2) < 0) {
+      cleanup_nlsock struct nl_sock *sk = NULL;
+      error_free(&e2);
+      if (nft_masquerade_del(ctx, name, &e2) < 0 || nlsock_open(&sk, &e2) < 0 ||
+          nl_link_del(sk, name, true, &e2) < 0 || ipam_bridge_remove(ctx, name, &e2) < 0) {
+        if (rc == 0 && err)
+          *err = e2;
+        else
+          error_free(&e2);
+        rc = -1;
+        continue;
+      }
+    }
+    unlinkat(dirfd(d), e->d_name, 0);
+  }
+  return rc;
 }
 
 int podnet_bridge_del(const struct podnet_ctx *ctx, const char *name, pk_error **err) {
@@ -180,6 +240,16 @@ int podnet_attach(const struct podnet_ctx *ctx, const struct attach_opts *o, str
     return -1;
   if (netns_ref_open(&o->ns, &nsfd, &dev, &ino, desc, sizeof(desc), err) < 0)
     return -1;
+  {
+    /* The host's own netns (a --pid of a host process): the "container"
+     * side would be configured on the host, default route included. */
+    struct stat self;
+    if (stat("/proc/self/ns/net", &self) == 0 && self.st_dev == dev && self.st_ino == ino)
+      return error_set_code(err, EINVAL,
+                            "%s is the host's own (podnet's): expected a container's network "
+                            "namespace",
+                            desc);
+  }
   l.ns_dev = dev;
   l.ns_ino = ino;
   if (o->ns.name) {
@@ -405,16 +475,58 @@ bool podnet_lease_alive(const struct lease *l) {
   return true; /* nothing to judge by: keep it */
 }
 
-/* A claim (empty lease file) older than this was left by an attach that
- * died before writing its record. */
+/* A claim without the lock of lease_claim (made by an older podnet): older
+ * than this, its attach died before writing the record. */
 #define CLAIM_STALE_SECONDS 60
 
-/* Removes stale claims and the addresses reserved under their id. */
+/* An fd of the claim NAME, flocked, if that is an empty file nobody else
+ * holds a flock on (its attach is gone), else -1.  The lock is kept while
+ * gc removes it; the inode check catches a record renamed over it. */
+static int claim_stale_open(int dirfd, const char *name) {
+  struct stat a, b;
+  int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return -1;
+  if (flock(fd, LOCK_EX | LOCK_NB) < 0 || fstat(fd, &a) < 0 || a.st_size != 0 ||
+      ((a.st_mode & 07777) != LEASE_CLAIM_MODE && time(NULL) - a.st_mtime < CLAIM_STALE_SECONDS) ||
+      fstatat(dirfd, name, &b, 0) < 0 || a.st_ino != b.st_ino) {
+    close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+/* What a podnet killed in the middle of writing a file leaves:
+ * NAME.tmp.PID (file_write_atomic) and NAME.claim.PID (lease_claim), kept
+ * while PID lives. */
+static void gc_stale_tmp(const struct podnet_ctx *ctx, const char *sub) {
+  char dir[PATH_MAX];
+  cleanup_closedir DIR *d = NULL;
+  struct dirent *e;
+
+  snprintf(dir, sizeof(dir), "%s/%s", ctx->state_dir, sub);
+  d = opendir(dir);
+  while (d && (e = readdir(d)) != NULL) {
+    const char *t = strstr(e->d_name, ".tmp.");
+    const char *c = strstr(e->d_name, ".claim.");
+    const char *num = t ? t + 5 : c ? c + 7 : NULL;
+    char *end;
+    long pid;
+    if (num == NULL || *num == '\0')
+      continue;
+    pid = strtol(num, &end, 10);
+    if (*end == '\0' && pid > 0 && kill((pid_t)pid, 0) < 0 && errno == ESRCH)
+      unlinkat(dirfd(d), e->d_name, 0);
+  }
+}
+
+/* Removes the claims (empty lease files) of attaches that died before
+ * writing their record, and the addresses reserved under their id: a live
+ * attach holds a flock on its claim (lease_claim). */
 static void gc_stale_claims(const struct podnet_ctx *ctx) {
   char dir[PATH_MAX], path[PATH_MAX * 2];
   cleanup_closedir DIR *d = NULL;
   struct dirent *e;
-  time_t now = time(NULL);
 
   snprintf(dir, sizeof(dir), "%s/leases", ctx->state_dir);
   d = opendir(dir);
@@ -425,8 +537,10 @@ static void gc_stale_claims(const struct podnet_ctx *ctx) {
     size_t l = strlen(e->d_name);
     if (e->d_name[0] == '.' || l <= 5 || strcmp(e->d_name + l - 5, ".json") != 0)
       continue;
-    if (fstatat(dirfd(d), e->d_name, &st, 0) < 0 || st.st_size != 0 ||
-        now - st.st_mtime < CLAIM_STALE_SECONDS)
+    if (fstatat(dirfd(d), e->d_name, &st, 0) < 0 || st.st_size != 0)
+      continue;
+    cleanup_close int lock = claim_stale_open(dirfd(d), e->d_name);
+    if (lock < 0)
       continue;
     char id[ID_MAX_LEN + 1];
     snprintf(id, sizeof(id), "%.*s", (int)(l - 5), e->d_name);
@@ -457,8 +571,24 @@ int podnet_gc(const struct podnet_ctx *ctx, char ***removed, size_t *n, pk_error
   char **ids;
   int rc = 0;
 
+  gc_stale_tmp(ctx, "leases");
+  gc_stale_tmp(ctx, "bridges");
+  {
+    char dir[PATH_MAX], sub[NAME_MAX + 8];
+    snprintf(dir, sizeof(dir), "%s/ipam", ctx->state_dir);
+    cleanup_closedir DIR *d = opendir(dir);
+    struct dirent *e;
+    while (d && (e = readdir(d)) != NULL) {
+      if (e->d_name[0] == '.')
+        continue;
+      snprintf(sub, sizeof(sub), "ipam/%s", e->d_name);
+      gc_stale_tmp(ctx, sub);
+    }
+  }
   gc_stale_claims(ctx);
-  if (lease_list(ctx, &ls, &nl, err) < 0)
+  if (gc_pending_bridges(ctx, err) < 0)
+    rc = -1;
+  if (lease_list(ctx, &ls, &nl, rc < 0 ? NULL : err) < 0)
     return -1;
   ids = calloc(nl + 1, sizeof(char *));
   if (ids == NULL) {

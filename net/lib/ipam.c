@@ -22,46 +22,33 @@ static int ipam_dir(const struct podnet_ctx *ctx, const char *bridge, char *buf,
   return 0;
 }
 
-/* 1 = reserved, 0 = taken (owner in `owner`), <0 = error */
-static int ipam_try(int dirfd, const char *dir, struct in_addr a, const char *id, char *owner,
+/* 1 = reserved, 0 = taken (owner in `owner`), <0 = error.  The address
+ * file is a hard link of `tmp`, which already holds the owner's id: an
+ * address is never reserved without its owner, wherever a podnet is killed
+ * (a left OWNER.tmp.PID is gc's). */
+static int ipam_try(int dirfd, const char *dir, const char *tmp, struct in_addr a, char *owner,
                     size_t olen, pk_error **err) {
   char name[INET_ADDRSTRLEN];
-  int fd;
   ip_str(a, name);
-  fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-  if (fd < 0) {
-    if (errno != EEXIST)
-      return error_set(err, errno, "create %s/%s", dir, name);
-    if (owner) {
-      cleanup_close int rfd = openat(dirfd, name, O_RDONLY | O_CLOEXEC);
-      ssize_t n = rfd >= 0 ? read(rfd, owner, olen - 1) : -1;
-      owner[n > 0 ? n : 0] = '\0';
-    }
-    return 0;
+  if (linkat(dirfd, tmp, dirfd, name, 0) == 0)
+    return 1;
+  if (errno != EEXIST)
+    return error_set(err, errno, "create %s/%s", dir, name);
+  if (owner) {
+    cleanup_close int rfd = openat(dirfd, name, O_RDONLY | O_CLOEXEC);
+    ssize_t n = rfd >= 0 ? read(rfd, owner, olen - 1) : -1;
+    owner[n > 0 ? n : 0] = '\0';
   }
-  if (write_all(fd, id, strlen(id)) < 0) {
-    int e = errno;
-    close(fd);
-    unlinkat(dirfd, name, 0);
-    return error_set(err, e, "write %s/%s", dir, name);
-  }
-  close(fd);
-  return 1;
+  return 0;
 }
 
-int ipam_reserve(const struct podnet_ctx *ctx, const struct bridge_rec *b,
-                 const struct in_addr *want, const char *id, struct in_addr *out, pk_error **err) {
-  char dir[PATH_MAX], sub[32], ip[INET_ADDRSTRLEN], owner[ID_MAX_LEN + 1];
-  cleanup_close int dfd = -1;
+static int reserve_in(const struct bridge_rec *b, const struct in_addr *want, int dfd,
+                      const char *dir, const char *tmp, struct in_addr *out, pk_error **err) {
+  char sub[32], ip[INET_ADDRSTRLEN], owner[ID_MAX_LEN + 1];
   cleanup_close int lfd = -1;
   uint32_t hosts, start = 0;
   int rc;
 
-  if (ipam_dir(ctx, b->name, dir, sizeof(dir), err) < 0 || mkdir_p(dir, 0755, err) < 0)
-    return -1;
-  dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dfd < 0)
-    return error_set(err, errno, "open %s", dir);
   cidr_str(b->net, b->len, sub);
 
   if (want) {
@@ -75,7 +62,7 @@ int ipam_reserve(const struct podnet_ctx *ctx, const struct bridge_rec *b,
                             "address %s is the network or broadcast address of subnet %s", ip, sub);
     if (want->s_addr == b->gw.s_addr)
       return error_set_code(err, EADDRINUSE, "address %s is the gateway of bridge %s", ip, b->name);
-    rc = ipam_try(dfd, dir, *want, id, owner, sizeof(owner), err);
+    rc = ipam_try(dfd, dir, tmp, *want, owner, sizeof(owner), err);
     if (rc < 0)
       return -1;
     if (rc == 0)
@@ -85,7 +72,7 @@ int ipam_reserve(const struct podnet_ctx *ctx, const struct bridge_rec *b,
   }
 
   /* The flock orders allocators so that the hint moves forward monotonically;
-   * O_EXCL alone would already keep addresses unique. */
+   * the exclusive link alone would already keep addresses unique. */
   lfd = openat(dfd, ".lock", O_RDWR | O_CREAT | O_CLOEXEC, 0644);
   if (lfd < 0)
     return error_set(err, errno, "open %s/.lock", dir);
@@ -107,7 +94,7 @@ int ipam_reserve(const struct podnet_ctx *ctx, const struct bridge_rec *b,
     struct in_addr a = cidr_host(b->net, b->len, n);
     if (a.s_addr == b->gw.s_addr)
       continue;
-    rc = ipam_try(dfd, dir, a, id, NULL, 0, err);
+    rc = ipam_try(dfd, dir, tmp, a, NULL, 0, err);
     if (rc < 0)
       return -1;
     if (rc == 1) {
@@ -121,6 +108,31 @@ int ipam_reserve(const struct podnet_ctx *ctx, const struct bridge_rec *b,
   }
   return error_set_code(err, ENOSPC, "no free address left in subnet %s of bridge %s", sub,
                         b->name);
+}
+
+int ipam_reserve(const struct podnet_ctx *ctx, const struct bridge_rec *b,
+                 const struct in_addr *want, const char *id, struct in_addr *out, pk_error **err) {
+  char dir[PATH_MAX], tmp[64];
+  cleanup_close int dfd = -1;
+  int fd, rc;
+
+  if (ipam_dir(ctx, b->name, dir, sizeof(dir), err) < 0 || mkdir_p(dir, 0755, err) < 0)
+    return -1;
+  dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd < 0)
+    return error_set(err, errno, "open %s", dir);
+  snprintf(tmp, sizeof(tmp), "owner.tmp.%d", (int)getpid());
+  fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0)
+    return error_set(err, errno, "create %s/%s", dir, tmp);
+  rc = write_all(fd, id, strlen(id));
+  close(fd);
+  if (rc < 0)
+    rc = error_set(err, errno, "write %s/%s", dir, tmp);
+  else
+    rc = reserve_in(b, want, dfd, dir, tmp, out, err);
+  unlinkat(dfd, tmp, 0);
+  return rc;
 }
 
 int ipam_release(const struct podnet_ctx *ctx, const char *bridge, struct in_addr addr,

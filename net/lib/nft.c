@@ -1408,6 +1408,7 @@ static int index_append(const struct podnet_ctx *ctx, const struct nft_forward *
   cleanup_free char *path = index_path(ctx, fw->id), *dir = NULL;
   cleanup_close int fd = -1;
   char line[64], ip[INET_ADDRSTRLEN];
+  struct stat st;
   int len;
 
   if (path == NULL || (dir = strdup(path)) == NULL)
@@ -1421,11 +1422,21 @@ static int index_append(const struct podnet_ctx *ctx, const struct nft_forward *
   }
   if (fd < 0)
     return error_set(err, errno, "open %s", path);
+  if (fstat(fd, &st) < 0)
+    return error_set(err, errno, "stat %s", path);
   inet_ntop(AF_INET, &fw->host_ip, ip, sizeof(ip));
   len = snprintf(line, sizeof(line), "%s %s %u %u\n", proto_name(fw->proto), ip,
                  fw->host_port_first, fw->host_port_last);
-  if (write_all(fd, line, (size_t)len) < 0)
-    return error_set(err, errno, "write %s", path);
+  if (write_all(fd, line, (size_t)len) < 0) {
+    int e = errno;
+    /* the caller takes the forward back: so goes its line (and an index
+     * this call made), or a later detach would look for it */
+    if (st.st_size == 0)
+      unlink(path);
+    else
+      (void)!ftruncate(fd, st.st_size);
+    return error_set(err, e, "write %s", path);
+  }
   return 0;
 }
 
@@ -1495,6 +1506,7 @@ int nft_forward_add(const struct podnet_ctx *ctx, const struct nft_forward *fw, 
   struct commit_result res;
   char dev[IFNAMSIZ], what[64];
   struct fwd_add_arg arg = {ctx, fw, dev};
+  bool indexed = false;
 
   if (table_name_check(ctx, err) < 0 || forward_check(fw, err) < 0)
     return -1;
@@ -1506,26 +1518,40 @@ int nft_forward_add(const struct podnet_ctx *ctx, const struct nft_forward *fw, 
     return -1;
   if (lock_take(ctx, &lock, err) < 0)
     return -1;
+  /* The index line goes first: a podnet killed after the commit leaves a
+   * forward that detach and gc find by it; a line without its forward only
+   * costs them a scan (their batch delete gets ENOENT). */
+  if (fw->id[0]) {
+    cleanup_free struct nft_forward *v = NULL;
+    size_t n = 0;
+    if (index_read(ctx, fw->id, &v, &n, err) < 0)
+      return error_wrap(err, "forward %s", nft_forward_host_str(fw, what, sizeof(what)));
+    for (size_t i = 0; i < n && !indexed; i++)
+      indexed = same_forward(&v[i], fw);
+    if (!indexed && index_append(ctx, fw, err) < 0)
+      return error_wrap(err, "forward %s", nft_forward_host_str(fw, what, sizeof(what)));
+  }
   if (commit_with_skeleton(ctx, fill_fwd_add, &arg, &res, err) < 0)
-    return error_wrap(err, "forward %s", nft_forward_host_str(fw, what, sizeof(what)));
-  if (res.error == EEXIST && res.kind == MK_FWD_ELEM) {
-    if (fw->host_port_first == fw->host_port_last)
-      return error_set_code(err, EEXIST, "host port %u/%s is already forwarded",
-                            fw->host_port_first, proto_name(fw->proto));
-    return error_set_code(err, EEXIST, "host ports %u-%u/%s: one of them is already forwarded",
-                          fw->host_port_first, fw->host_port_last, proto_name(fw->proto));
-  }
-  if (res.error)
-    return error_set(err, res.error, "add forward %s to nft table ip %s%s",
-                     nft_forward_host_str(fw, what, sizeof(what)), ctx->nft_table, res.extack);
-  if (fw->id[0] && index_append(ctx, fw, err) < 0) {
+    error_wrap(err, "forward %s", nft_forward_host_str(fw, what, sizeof(what)));
+  else if (res.error == EEXIST && res.kind == MK_FWD_ELEM &&
+           fw->host_port_first == fw->host_port_last)
+    error_set_code(err, EEXIST, "host port %u/%s is already forwarded", fw->host_port_first,
+                   proto_name(fw->proto));
+  else if (res.error == EEXIST && res.kind == MK_FWD_ELEM)
+    error_set_code(err, EEXIST, "host ports %u-%u/%s: one of them is already forwarded",
+                   fw->host_port_first, fw->host_port_last, proto_name(fw->proto));
+  else if (res.error)
+    error_set(err, res.error, "add forward %s to nft table ip %s%s",
+              nft_forward_host_str(fw, what, sizeof(what)), ctx->nft_table, res.extack);
+  else
+    return 0;
+  /* no index entry without its forward */
+  if (fw->id[0] && !indexed) {
     pk_error *e2 = NULL;
-    /* no forward without its index entry */
-    fwd_del_commit(ctx, fw, 1, &e2);
-    error_free(&e2);
-    return error_wrap(err, "forward %s", nft_forward_host_str(fw, what, sizeof(what)));
+    if (index_update(ctx, fw->id, NULL, fw, &e2) < 0)
+      error_free(&e2);
   }
-  return 0;
+  return -1;
 }
 
 struct fwd_del_arg {

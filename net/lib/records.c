@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -205,22 +206,52 @@ static int lease_path(const struct podnet_ctx *ctx, const char *id, char *buf, s
   return 0;
 }
 
+/* The attach that made a claim holds a flock on it until its record is
+ * written or the claim removed, so gc tells the claim of an attach killed
+ * in between by the lock being free (a claim's mode, LEASE_CLAIM_MODE, says
+ * it was made so; older claims can only be judged by their age).  The claim is flocked before it is
+ * linked into place: no one sees it unlocked while its attach lives.  One
+ * claim per process at a time (an attach is one at a time). */
+static int claim_fd = -1;
+static char claim_id[ID_MAX_LEN + 1];
+
+static void claim_release(const char *id) {
+  if (claim_fd >= 0 && strcmp(claim_id, id) == 0) {
+    close(claim_fd);
+    claim_fd = -1;
+  }
+}
+
 int lease_claim(const struct podnet_ctx *ctx, const char *id, pk_error **err) {
-  char path[PATH_MAX];
-  int fd;
+  char path[PATH_MAX], tmp[PATH_MAX + 32];
+  int fd, rc, e;
   if (state_path(ctx, path, sizeof(path), "leases", NULL, "") < 0)
     return error_set_code(err, ENAMETOOLONG, "state dir path too long");
   if (mkdir_p(path, 0755, err) < 0)
     return -1;
   if (lease_path(ctx, id, path, sizeof(path), err) < 0)
     return -1;
-  fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-  if (fd < 0) {
-    if (errno == EEXIST)
+  /* NAME.json.claim.PID: gc removes it once PID is gone */
+  snprintf(tmp, sizeof(tmp), "%s.claim.%d", path, (int)getpid());
+  fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, LEASE_CLAIM_MODE);
+  if (fd < 0)
+    return error_set(err, errno, "create %s", tmp);
+  while ((rc = flock(fd, LOCK_EX)) < 0 && errno == EINTR)
+    ;
+  if (rc == 0)
+    rc = link(tmp, path);
+  e = errno;
+  unlink(tmp);
+  if (rc < 0) {
+    close(fd);
+    if (e == EEXIST)
       return error_set_code(err, EEXIST, "%s is already attached (detach it first)", id);
-    return error_set(err, errno, "create %s", path);
+    return error_set(err, e, "create %s", path);
   }
-  close(fd);
+  if (claim_fd >= 0)
+    close(claim_fd);
+  claim_fd = fd;
+  snprintf(claim_id, sizeof(claim_id), "%s", id);
   return 0;
 }
 
@@ -249,7 +280,10 @@ int lease_write(const struct podnet_ctx *ctx, const struct lease *l, pk_error **
     return error_set(err, ENOMEM, "encode lease %s", l->id);
   if (lease_path(ctx, l->id, path, sizeof(path), err) < 0)
     return -1;
-  return json_write(path, j, err);
+  if (json_write(path, j, err) < 0)
+    return -1;
+  claim_release(l->id);
+  return 0;
 }
 
 int lease_read(const struct podnet_ctx *ctx, const char *id, struct lease *l, pk_error **err) {
@@ -300,6 +334,7 @@ int lease_remove(const struct podnet_ctx *ctx, const char *id, pk_error **err) {
     return -1;
   if (unlink(path) < 0 && errno != ENOENT)
     return error_set(err, errno, "remove %s", path);
+  claim_release(id);
   return 0;
 }
 

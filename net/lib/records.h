@@ -58,6 +58,8 @@ int bridge_rec_list(const struct podnet_ctx *ctx, struct bridge_rec **out, size_
 /* Claim `id` by creating its lease file exclusively (EEXIST: "ID is
  * already attached"); the full record follows with lease_write. */
 int lease_claim(const struct podnet_ctx *ctx, const char *id, pk_error **err);
+/* The mode of a claim flocked by its attach (see lease_claim). */
+#define LEASE_CLAIM_MODE 0600
 int lease_write(const struct podnet_ctx *ctx, const struct lease *l, pk_error **err);
 int lease_read(const struct podnet_ctx *ctx, const char *id, struct lease *out, pk_error **err);
 int lease_remove(const struct podnet_ctx *ctx, const char *id, pk_error **err);

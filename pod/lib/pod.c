@@ -436,6 +436,10 @@ static int ctr_start(const struct pod_ctx *ctx, struct ctr *c, const char *bundl
   c->has_rec = true;
   if (ctr_record_write(ctx, c, extra, err) < 0) {
     kill(c->pid, SIGKILL);
+    /* our child: it records that exit in c->dir and deletes the runtime's
+     * container; the caller's undo removes c->dir only after that */
+    while (waitpid(c->monitor, NULL, 0) < 0 && errno == EINTR)
+      ;
     return -1;
   }
   return 0;
@@ -476,11 +480,49 @@ static void ctrs_stop(struct ctr **cs, size_t n, long grace_ms) {
   }
 }
 
+/* A container without a record may have a monitor still starting it: its
+ * pod create or add was killed, and the monitor, finding no one to tell the
+ * pid, stops and deletes the container itself (monitor_main).  Waits until
+ * that monitor is gone, or the record is there after all (a live add). */
+static void ctr_monitor_settle(struct ctr *c) {
+  char path[PATH_MAX], exe[PATH_MAX], self[PATH_MAX];
+  cleanup_free char *buf = NULL;
+  pk_error *e = NULL;
+  ssize_t n;
+
+  if (c->has_rec || path_join(path, sizeof(path), c->dir, "monitor.pid") < 0 ||
+      file_read_all(path, 64, &buf, NULL, &e) < 0) {
+    error_free(&e);
+    return;
+  }
+  pid_t pid = (pid_t)atoi(buf);
+  unsigned long long start = proc_start_time(pid);
+  /* a monitor is a fork of pod: not a process that took a recycled pid */
+  fmt_buf(path, sizeof(path), "/proc/%d/exe", (int)pid);
+  if (pid <= 0 || (n = readlink(path, exe, sizeof(exe) - 1)) < 0)
+    return;
+  exe[n] = '\0';
+  if ((n = readlink("/proc/self/exe", self, sizeof(self) - 1)) < 0)
+    return;
+  self[n] = '\0';
+  if (strcmp(exe, self) != 0)
+    return;
+  for (long long deadline = now_ms() + 15000; pod_pid_alive(pid, start) && now_ms() < deadline;) {
+    path_join(path, sizeof(path), c->dir, "container.json");
+    if (access(path, F_OK) == 0) {
+      if (ctr_load(c->dir, c->name, c, &e) < 0)
+        error_free(&e);
+      return;
+    }
+    sleep_ms(10);
+  }
+}
+
 /* For a container whose monitor is gone without cleaning up (killed): the
  * runtime's own record. */
 static void ctr_runtime_delete(const struct ctr *c) {
   char st[PATH_MAX * 2];
-  if (!c->has_rec || !c->runtime[0])
+  if (!c->runtime[0])
     return;
   fmt_buf(st, sizeof(st), "%s/%s", c->runtime_root, c->id);
   if (access(st, F_OK) < 0)
@@ -1286,8 +1328,33 @@ int pod_rm(const struct pod_ctx *ctx, const char *pod, bool force, pk_error **er
   pk_error *e = NULL;
   bool active = false;
 
-  if (pod_load(ctx, pod, &p, err) < 0)
-    return -1;
+  if (pod_load(ctx, pod, &p, err) < 0) {
+    /* A create killed before it wrote pod.json leaves only the directory
+     * (nothing was started yet): -f removes it. */
+    fmt_buf(path, sizeof(path), "%s/%s/pod.json", ctx->state_dir, pod);
+    if (!force || (*err)->errnum != ENOENT || p.dir[0] == '\0' || access(p.dir, F_OK) < 0 ||
+        access(path, F_OK) == 0)
+      return -1;
+    error_free(err);
+    if (rm_rf(p.dir, err) < 0)
+      return error_wrap(err, "rm pod %s", pod);
+    return 0;
+  }
+  /* A container whose record was never written (its pod create or add was
+   * killed after the monitor started it) is still the runtime's: deleted
+   * by the id and runtime it was started with. */
+  for (size_t i = 0; i <= p.n_members; i++) {
+    struct ctr *c = i < p.n_members ? &p.members[i] : &p.pause;
+    ctr_monitor_settle(c);
+    if (c->has_rec)
+      continue;
+    if (i < p.n_members)
+      fmt_buf(c->id, sizeof(c->id), "%s.%s", pod, c->name);
+    else
+      fmt_buf(c->id, sizeof(c->id), "%s", pod);
+    fmt_buf(c->runtime, sizeof(c->runtime), "%s", jstr(p.rec, "runtime"));
+    fmt_buf(c->runtime_root, sizeof(c->runtime_root), "%s", jstr(p.rec, "runtime_root"));
+  }
   active = ctr_active(&p.pause);
   for (size_t i = 0; i < p.n_members; i++)
     active |= ctr_active(&p.members[i]);

@@ -155,6 +155,15 @@ static void __attribute__((noreturn)) monitor_main(const struct pod_run *r, int 
   sigset_t all;
   pk_error *e = NULL;
 
+  /* First of all our pid: a pod killed before it wrote the container's
+   * record leaves `pod rm -f` only this to find us by (and wait for). */
+  {
+    char pidbuf[32];
+    int n = snprintf(pidbuf, sizeof(pidbuf), "%d\n", (int)getpid());
+    snprintf(pidfile, sizeof(pidfile), "%s/monitor.pid", r->dir);
+    if (file_write_atomic(pidfile, pidbuf, (size_t)n, 0644, &e) < 0)
+      error_free(&e);
+  }
   setsid();
   prctl(PR_SET_CHILD_SUBREAPER, 1);
   sigemptyset(&all);
@@ -246,7 +255,13 @@ static void __attribute__((noreturn)) monitor_main(const struct pod_run *r, int 
   }
   monitor_cpid = cpid;
   snprintf(msg, sizeof(msg), "P%d\n", (int)cpid);
-  sync_send(sync, msg);
+  /* EPIPE: the pod that asked for the container was killed before it got
+   * the pid, so no record of it will be written and nothing but us could
+   * stop it: it goes at once, recorded and deleted as any exit below. */
+  signal(SIGPIPE, SIG_IGN);
+  if (write_all(sync, msg, strlen(msg)) < 0)
+    kill(cpid, SIGKILL);
+  signal(SIGPIPE, SIG_DFL);
   close(sync);
 
   bool found = false, unknown = false;

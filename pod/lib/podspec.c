@@ -124,6 +124,12 @@ static json_t *caps_default(void) {
   return c;
 }
 
+static bool utf8_valid(const char *s) {
+  json_t *j = json_string(s);
+  json_decref(j);
+  return j != NULL;
+}
+
 int pod_spec_generate(const char *rootfs, char *const *env, size_t n_env, const char *cwd,
                       char *const *args, size_t n_args, char **out, pk_error **err) {
   cleanup_json json_t *cfg = NULL;
@@ -132,11 +138,29 @@ int pod_spec_generate(const char *rootfs, char *const *env, size_t n_env, const 
 
   if (n_args == 0)
     return error_set_code(err, EINVAL, "no command given (expected -- CMD ARGS...)");
+  if (args[0][0] == '\0')
+    return error_set_code(err, EINVAL, "-- \"\": expected a command name");
+  /* what podrun would refuse at create, after the pod had made the member's
+   * state: refused here with the option's name */
   for (size_t i = 0; i < n_env; i++)
-    if (!strchr(env[i], '='))
+    if (!strchr(env[i], '=') || env[i][0] == '=')
       return error_set_code(err, EINVAL, "-e %s: expected K=V", env[i]);
+  if (cwd && cwd[0] != '/')
+    return error_set_code(err, EINVAL, "-w %s: expected an absolute path", cwd);
   if (!realpath(rootfs, abs))
     return error_set(err, errno, "--rootfs %s", rootfs);
+  /* config.json strings are UTF-8: jansson refuses anything else, and an
+   * argument it refused would silently drop out of the command */
+  for (size_t i = 0; i < n_args; i++)
+    if (!utf8_valid(args[i]))
+      return error_set_code(err, EINVAL, "command argument %zu: not valid UTF-8", i);
+  for (size_t i = 0; i < n_env; i++)
+    if (!utf8_valid(env[i]))
+      return error_set_code(err, EINVAL, "-e (entry %zu): not valid UTF-8", i + 1);
+  if (cwd && !utf8_valid(cwd))
+    return error_set_code(err, EINVAL, "-w: not valid UTF-8");
+  if (!utf8_valid(abs))
+    return error_set_code(err, EINVAL, "--rootfs %s: not valid UTF-8", rootfs);
   jenv = json_array();
   jargs = json_array();
   mounts = json_array();
@@ -188,13 +212,20 @@ int pod_spec_rewrite(const char *in, const char *bundle_dir, int share, const ch
   path = root ? json_object_get(root, "path") : NULL;
   if (!json_is_string(path))
     return error_set_code(err, EINVAL, "%s/config.json: root.path: expected a string", bundle_dir);
+  /* a path cut short by a buffer, or a string jansson refuses (not UTF-8),
+   * would leave the rootfs or a bind source meaning something else */
   if (json_string_value(path)[0] != '/') {
     char joined[PATH_MAX * 2], abs[PATH_MAX];
-    snprintf(joined, sizeof(joined), "%s/%s", bundle_dir, json_string_value(path));
+    if ((size_t)snprintf(joined, sizeof(joined), "%s/%s", bundle_dir, json_string_value(path)) >=
+        sizeof(joined))
+      return error_set_code(err, ENAMETOOLONG, "%s/config.json: root.path: path too long",
+                            bundle_dir);
     if (!realpath(joined, abs))
       return error_set(err, errno, "%s/config.json: root.path %s", bundle_dir,
                        json_string_value(path));
-    json_object_set_new(root, "path", json_string(abs));
+    if (json_object_set_new(root, "path", json_string(abs)) < 0)
+      return error_set_code(err, EINVAL, "%s/config.json: root.path %s: not valid UTF-8",
+                            bundle_dir, abs);
   }
   /* relative bind sources are relative to the bundle, which is no longer
    * where the runtime will look */
@@ -212,8 +243,12 @@ int pod_spec_rewrite(const char *in, const char *bundle_dir, int share, const ch
     }
     if (bind && src && src[0] != '/') {
       char abs[PATH_MAX * 2];
-      snprintf(abs, sizeof(abs), "%s/%s", bundle_dir, src);
-      json_object_set_new(m, "source", json_string(abs));
+      if ((size_t)snprintf(abs, sizeof(abs), "%s/%s", bundle_dir, src) >= sizeof(abs))
+        return error_set_code(err, ENAMETOOLONG,
+                              "%s/config.json: mounts[%zu].source: path too long", bundle_dir, mi);
+      if (json_object_set_new(m, "source", json_string(abs)) < 0)
+        return error_set_code(err, EINVAL, "%s/config.json: mounts[%zu].source: not valid UTF-8",
+                              bundle_dir, mi);
     }
   }
   proc = json_object_get(cfg, "process");

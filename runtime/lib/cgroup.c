@@ -454,11 +454,18 @@ static int cgroup_resolve(struct cgroup *cg, const char *cgroups_path, const cha
       if (path_normalize(in, &path, "cgroupsPath", err) < 0)
         return -1;
     } else {
+      pk_error *e = NULL;
       own = own_cgroup(cg->d[i].h, proc);
       if (own == NULL || asprintf(&joined, "%s/%s", own, in) < 0)
         return error_set(err, ENOMEM, "cgroupsPath");
-      if (path_normalize(joined, &path, "cgroupsPath", err) < 0)
-        return -1;
+      /* the error names the path as the config has it, not as joined */
+      if (path_normalize(joined, &path, "cgroupsPath", &e) < 0) {
+        int en = e ? e->errnum : 0;
+        error_free(&e);
+        if (en == ENOMEM)
+          return error_set(err, ENOMEM, "cgroupsPath");
+        return error_set(err, 0, "cgroupsPath \"%s\": \"..\" is not allowed", in);
+      }
     }
     if (dir_set_path(&cg->d[i], path) < 0)
       return error_set(err, ENOMEM, "cgroupsPath");
@@ -846,6 +853,17 @@ static int res_parse(json_t *j, struct res *r, pk_error **err) {
     return -1;
   if (arr && parse_devices(arr, r, err) < 0)
     return -1;
+  /* No net_cls/net_prio/rdma support: refused rather than ignored, so that a
+   * limit the config asks for is never silently missing */
+  {
+    static const char *const unsupported[] = {"network", "rdma"};
+    for (size_t k = 0; k < 2; k++) {
+      json_t *u = json_object_get(j, unsupported[k]);
+      if (u && !json_is_null(u) && !(json_is_object(u) && json_object_size(u) == 0))
+        return error_set(err, 0, RP ".%s: not supported (podrun sets no %s cgroup limits)",
+                         unsupported[k], k == 0 ? "net_cls/net_prio" : "rdma");
+    }
+  }
   if (json_field_object(j, "unified", &r->unified, RP, err) < 0)
     return -1;
   if (r->unified) {
@@ -1078,8 +1096,17 @@ static int apply_pids_blkio_huge(struct cgroup *cg, const struct res *r, pk_erro
       return error_set(err, 0, RP ".hugepageLimits: the host has no hugetlb cgroup controller");
     snprintf(file, sizeof(file), v2 ? "hugetlb.%s.max" : "hugetlb.%s.limit_in_bytes",
              r->huge[i].size);
-    if (cg_writef(d, file, err, "%" PRIu64, r->huge[i].limit) < 0)
+    if (cg_writef(d, file, err, "%" PRIu64, r->huge[i].limit) < 0) {
+      /* no such file: the kernel has no huge pages of that size */
+      if (*err && (*err)->errnum == ENOENT) {
+        error_free(err);
+        return error_set_code(
+            err, ENOENT,
+            RP ".hugepageLimits[%zu].pageSize: no %s huge pages on this host (no %s/%s)", i,
+            r->huge[i].size, d->full, file);
+      }
       return error_wrap(err, RP ".hugepageLimits[%zu]", i);
+    }
   }
   return 0;
 }
@@ -1267,6 +1294,15 @@ json_t *cgroup_resources_with_devices(json_t *resources, json_t *linux_devices, 
       error_set(err, 0, "linux.devices[%zu]: expected integer major and minor", i);
       return NULL;
     }
+    /* the kernel's dev_t: 12 bits of major, 20 of minor; checked here, before
+     * the cgroup rule, so that the error names the field that is wrong */
+    bool maj_bad = json_integer_value(maj) < 0 || json_integer_value(maj) > 4095;
+    if (maj_bad || json_integer_value(min) < 0 || json_integer_value(min) > 1048575) {
+      json_decref(res);
+      error_set(err, 0, "linux.devices[%zu].%s: expected an integer between 0 and %d", i,
+                maj_bad ? "major" : "minor", maj_bad ? 4095 : 1048575);
+      return NULL;
+    }
     json_t *r = json_pack("{s:b, s:s, s:O, s:O, s:s}", "allow", 1, "type", t[0] == 'b' ? "b" : "c",
                           "major", maj, "minor", min, "access", "rwm");
     if (r == NULL || json_array_append_new(list, r) < 0)
@@ -1405,10 +1441,23 @@ static int cpuset_copy_parent(const char *dir, pk_error **err) {
   if (pfd < 0 || dfd < 0)
     return error_set(err, errno, "open cpuset %s", dir);
   static const char *const files[] = {"cpuset.cpus", "cpuset.mems"};
+  bool filled = false;
   for (int i = 0; i < 2; i++) {
     ssize_t n = read_at(pfd, files[i], buf, sizeof(buf));
     if (n < 0)
       return error_set(err, (int)-n, "read %s/%s", parent, files[i]);
+    buf[strcspn(buf, "\n")] = '\0'; /* the kernel takes it without; errors quote it */
+    if (*buf == '\0' && !filled) {
+      /* An empty parent is one a parallel create (same parent) has just
+       * made and not filled yet: copying its emptiness would make join fail
+       * with ENOSPC.  Fill it from its own parent, with the values its maker
+       * writes too, then read it again. */
+      if (cpuset_copy_parent(parent, err) < 0)
+        return -1;
+      filled = true;
+      i--;
+      continue;
+    }
     int r = write_at(dfd, files[i], buf);
     if (r < 0)
       return error_set(err, -r, "write \"%s\" to %s/%s", buf, dir, files[i]);
@@ -1457,15 +1506,27 @@ static int dir_make(struct cg_dir *d, unsigned v2_need, pk_error **err) {
       if (mkdir(p, 0755) == 0) {
         d->created++;
         if (!h->v2 && (h->ctrls & BIT(C_CPUSET)) && cpuset_copy_parent(p, err) < 0)
-          return -1;
-      } else if (errno != EEXIST)
-        return error_set(err, errno, "mkdir %s", p);
-      else if (d->created)
+          goto fail_below;
+      } else if (errno != EEXIST) {
+        error_set(err, errno, "mkdir %s", p);
+        d->created++; /* not made: its rmdir gives ENOENT, as below */
+        goto fail_below;
+      } else if (d->created)
         return error_set(err, EEXIST, "mkdir %s", p);
       if (next == NULL)
         break;
       *next = '/';
       s = next;
+      continue;
+    fail_below:
+      /* dir_unmake counts from the leaf up: count the components below
+       * this one too (never made), so that it reaches those we made */
+      if (next) {
+        *next = '/';
+        for (char *q = next; q; q = strchr(q + 1, '/'))
+          d->created++;
+      }
+      return -1;
     }
   }
   if (dir_fd(d, err) < 0)
@@ -1894,8 +1955,13 @@ int cgroup_destroy(struct cgroup *cg, pk_error **err) {
       else if (rc < 0)
         return error_set(err, -rc, "remove cgroup %s", d->full);
     }
-    if (busy < 0)
+    if (busy < 0) {
+      /* and the parents this process made (a failed create): dir_unmake
+       * stops at the first one still in use */
+      for (int i = cg->n - 1; i >= 0; i--)
+        dir_unmake(&cg->d[i]);
       return 0;
+    }
     if (now_ms() > deadline)
       return error_set(err, EBUSY, "remove cgroup %s", cg->d[busy].full);
     /* Processes are left: kill them, again every few rounds in case one

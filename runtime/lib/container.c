@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -618,7 +619,47 @@ static char *rootfs_abs(const char *bundle, const char *root_path, pk_error **er
   r = realpath(joined, NULL);
   if (r == NULL)
     error_set(err, errno, "root.path %s", joined);
+  else {
+    /* said here, before anything is made, rather than by the child's
+     * open of the bind-mounted rootfs */
+    struct stat st;
+    if (stat(r, &st) == 0 && !S_ISDIR(st.st_mode)) {
+      error_set_code(err, ENOTDIR, "root.path %s: expected a directory", r);
+      free(r);
+      r = NULL;
+    }
+  }
   return r;
+}
+
+/* Config fields podrun does not implement: refused rather than ignored, so
+ * that a container never runs without what its config asks for (runc
+ * refuses intelRdt without resctrl too; `podrun features` says intelRdt is
+ * not enabled).  The parser keeps them: `spec` users other than create may
+ * read such a config. */
+static int unsupported_check(const struct spec *s, pk_error **err) {
+  json_t *lx = json_object_get(s->root_json, "linux"), *f, *d, *fl;
+  const char *domain;
+
+  f = json_object_get(lx, "intelRdt");
+  if (f && !json_is_null(f))
+    return error_set_code(
+        err, ENOTSUP, "linux.intelRdt: not supported (podrun has no Intel RDT/resctrl support)");
+  f = json_object_get(lx, "personality");
+  if (f == NULL || json_is_null(f))
+    return 0;
+  /* LINUX is what every process here has already; LINUX32 and flags would
+   * need personality(2), which podrun does not call */
+  d = json_object_get(f, "domain");
+  domain = json_string_value(d);
+  if (domain == NULL || strcmp(domain, "LINUX") != 0)
+    return error_set_code(err, ENOTSUP,
+                          "linux.personality.domain: unsupported domain \"%s\" (expected LINUX)",
+                          domain ? domain : "");
+  fl = json_object_get(f, "flags");
+  if (fl && !json_is_null(fl) && (!json_is_array(fl) || json_array_size(fl) > 0))
+    return error_set_code(err, ENOTSUP, "linux.personality.flags: not supported (expected none)");
+  return 0;
 }
 
 static int create_internal(const struct container_opts *o, struct created *cr, pk_error **err) {
@@ -685,8 +726,21 @@ static int create_internal(const struct container_opts *o, struct created *cr, p
                      "--systemd-cgroup: the systemd cgroup driver is not supported, use cgroupfs");
     goto out;
   }
-  if (lsm_check(c.spec, err) < 0)
+  if (lsm_check(c.spec, err) < 0 || unsupported_check(c.spec, err) < 0)
     goto out;
+  /* as runc: a detached container's terminal can only reach its caller
+   * through the socket, and a socket without a terminal is a caller's
+   * mistake (a foreground run with a terminal uses the caller's own) */
+  if (c.spec->process.terminal && o->detach && !o->console_socket) {
+    error_set(err, 0,
+              "process.terminal is true: a detached container needs --console-socket to "
+              "receive its terminal");
+    goto out;
+  }
+  if (!c.spec->process.terminal && o->console_socket) {
+    error_set(err, 0, "--console-socket given but process.terminal is false");
+    goto out;
+  }
   if (c.spec->seccomp) {
     /* compiled (or taken from the cache) before the clone: a bad profile
      * is a create error, and the child only has to load it */
@@ -747,12 +801,29 @@ static int create_internal(const struct container_opts *o, struct created *cr, p
 
   /* The cgroup exists before the clone so the child can start in it (or
    * join it itself) before it sets up anything.  Not in a joined cgroup
-   * namespace: relative paths are podrun's own cgroup. */
+   * namespace: relative paths are podrun's own cgroup.
+   * A podrun killed from the first mkdir on would leave the cgroup (and a
+   * child in it) with nothing naming it: a state.json without a pid
+   * (status "creating") comes first and tells `delete -f` where it is.  An
+   * absolute or the default cgroupsPath is known before the mkdir, a
+   * relative one once resolved. */
   {
+    const char *cp = c.spec->cgroups_path;
+    cleanup_free char *def = NULL;
+    struct state pre = {.id = (char *)o->id, .bundle = c.bundle, .rootfs = c.rootfs};
+    if ((cp == NULL || *cp == '\0') && asprintf(&def, "/podrun/%s", o->id) > 0)
+      cp = def;
+    pre.cgroup_path = (char *)cp;
+    pre.owner = getuid();
+    if (cp && cp[0] == '/' && state_write(o->root, &pre, err) < 0)
+      goto out;
     json_t *res = cgroup_resources_with_devices(c.spec->resources, c.spec->devices, err);
     int r = res ? cgroup_create_start(c.spec->cgroups_path, o->id, res, &c.cg, err) : -1;
     json_decref(res);
     if (r < 0)
+      goto out;
+    pre.cgroup_path = (char *)cgroup_path(c.cg);
+    if ((cp == NULL || cp[0] != '/') && state_write(o->root, &pre, err) < 0)
       goto out;
   }
   /* A joined cgroup namespace limits where its members may move
@@ -812,8 +883,15 @@ static int create_internal(const struct container_opts *o, struct created *cr, p
   }
   if (pid == 0)
     child_main(&c);
-  if (pid < 0)
-    error_set(err, errno, "clone");
+  if (pid < 0) {
+    /* The kernel refuses new members (ENOMEM) to a pid namespace whose init
+     * has exited: a pod's pause killed or removed while a member is added */
+    if (errno == ENOMEM && ns_joined(c.spec, SPEC_NS_PID))
+      error_set(err, ENOMEM, "clone into pid namespace %s: its init has exited",
+                c.spec->ns[SPEC_NS_PID].path);
+    else
+      error_set(err, errno, "clone");
+  }
   if (parent_ns_leave(&pn, pid < 0 ? NULL : err) < 0 || pid < 0)
     goto out;
   close(c.sync_child);
@@ -983,9 +1061,11 @@ out:
 int container_create(const struct container_opts *o, pk_error **err) {
   struct created cr = {.pidfd = -1};
   int r;
+  struct container_opts detached = *o;
   if (id_validate(o->id, "container ID", err) < 0)
     return -1;
-  r = create_internal(o, &cr, err);
+  detached.detach = true; /* create always returns with the container alive */
+  r = create_internal(&detached, &cr, err);
   created_clear(&cr);
   if (r < 0)
     return error_wrap(err, "create %s", o->id);
@@ -1160,6 +1240,30 @@ static int delete_locked(const char *root, struct state *st, bool force, const s
   return state_dir_remove(root, st->id, err);
 }
 
+/* A create killed before it wrote state.json leaves its directory (the
+ * exec.fifo, nothing else yet): no container, but nothing of it may stay.
+ * Removed under the directory's lock, and only if the path still names the
+ * directory locked and state.json is still missing: a create that is alive
+ * holds that lock until it has written state.json or removed it all. */
+static int delete_stateless(const char *root, const char *id, pk_error **err) {
+  cleanup_free char *dir = state_dir_path(root, id);
+  cleanup_close int fd = -1;
+  struct stat locked, now;
+
+  if (dir == NULL)
+    return error_set(err, ENOMEM, "state dir");
+  fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0)
+    return 0;
+  while (flock(fd, LOCK_EX) < 0)
+    if (errno != EINTR)
+      return error_set(err, errno, "lock %s", dir);
+  if (fstat(fd, &locked) < 0 || stat(dir, &now) < 0 || locked.st_ino != now.st_ino ||
+      locked.st_dev != now.st_dev || faccessat(fd, "state.json", F_OK, 0) == 0)
+    return 0;
+  return state_dir_remove(root, id, err);
+}
+
 int container_delete(const char *root, const char *id, bool force, pk_error **err) {
   cleanup_close int lock = -1;
   cleanup_state struct state *st = NULL;
@@ -1167,9 +1271,14 @@ int container_delete(const char *root, const char *id, bool force, pk_error **er
   if (id_validate(id, "container ID", err) < 0)
     return -1;
   if (state_dir_lock(root, id, &lock, err) < 0 || state_read(root, id, &st, err) < 0) {
-    if (force && *err && (*err)->errnum == ENOENT) {
-      error_free(err);
-      return 0;
+    /* as runc: a half-made directory goes, but only -f makes it a success */
+    if (*err && (*err)->errnum == ENOENT) {
+      if (lock < 0)
+        delete_stateless(root, id, NULL);
+      if (force) {
+        error_free(err);
+        return 0;
+      }
     }
     return error_wrap(err, "delete %s", id);
   }
@@ -1199,6 +1308,13 @@ int container_run(const struct container_opts *o, int *exit_code, pk_error **err
   }
   cr.st.id = (char *)o->id;
   if (fifo_release(o->root, &cr.st, cr.pidfd, err) < 0) {
+    /* a run that did not start leaves nothing, as a failed create */
+    cleanup_close int lock = -1;
+    pk_error *e2 = NULL;
+    if (state_dir_lock(o->root, o->id, &lock, &e2) < 0 ||
+        delete_locked(o->root, &cr.st, true, cr.spec, &e2) < 0)
+      log_warn("run %s: delete: %s", o->id, e2->msg);
+    error_free(&e2);
     error_wrap(err, "run %s", o->id);
     goto out;
   }
@@ -1574,7 +1690,8 @@ int container_signal_parse(const char *s, int *sig, pk_error **err) {
     long off = 0;
     if (name[5] != '\0') {
       off = strtol(name + 5, &end, 10);
-      if (*end != '\0')
+      /* bounded before the addition: RTMIN+LONG_MAX would overflow */
+      if (*end != '\0' || off < -SIGRTMAX || off > SIGRTMAX)
         return error_set(err, 0, "invalid signal \"%s\"", s);
     }
     v = max ? SIGRTMAX + off : SIGRTMIN + off;

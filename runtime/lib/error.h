@@ -25,13 +25,14 @@ int error_set_code(pk_error **err, int errnum, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
 /* Prefix the existing message with "context: " and return -1. */
-int error_wrap(pk_error **err, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+int error_wrap(pk_error **err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 void error_free(pk_error **err);
 
 /* For __attribute__((cleanup)) on a pk_error *. */
-static inline void error_freep(pk_error **err) { error_free(err); }
+static inline void error_freep(pk_error **err) {
+  error_free(err);
+}
 #define cleanup_error __attribute__((cleanup(error_freep)))
 
 #endif

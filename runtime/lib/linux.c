@@ -66,8 +66,13 @@ int linux_ns_open(const struct spec *s, enum spec_ns_type t, pk_error **err) {
 }
 
 int linux_ns_join(int fd, enum spec_ns_type t, const char *path, pk_error **err) {
-  if (setns(fd, linux_ns_type(t)) < 0)
+  if (setns(fd, linux_ns_type(t)) < 0) {
+    /* EINVAL from setns with a type: the file is no namespace of that type */
+    if (errno == EINVAL)
+      return error_set(err, errno, "join %s namespace %s: not a %s namespace file", ns_name(t),
+                       path ? path : "", ns_name(t));
     return error_set(err, errno, "join %s namespace %s", ns_name(t), path ? path : "");
+  }
   return 0;
 }
 
@@ -534,8 +539,14 @@ static int mount_one(int rootfd, const struct spec_mount *m, const char *label, 
                  m->data && *m->data ? "," : "", label) < 0)
       return error_set(err, ENOMEM, "mount %s", m->destination);
     if (mount(src, path, type, flags & ~(MS_PROPAGATION | MS_BIND | MS_REC),
-              data ? data : m->data) < 0)
+              data ? data : m->data) < 0) {
+      /* ENODEV: the kernel has no such filesystem type (not built or loaded) */
+      if (errno == ENODEV)
+        return error_set(err, errno,
+                         "mount %s on %s: filesystem type \"%s\" not supported by the kernel", src,
+                         m->destination, type);
       return error_set(err, errno, "mount %s on %s", src, m->destination);
+    }
   }
   if (!bind && m->propagation == 0)
     return 0;
@@ -876,15 +887,17 @@ int linux_loopback_up(pk_error **err) {
   return 0;
 }
 
-static int dev_json_int(json_t *o, const char *key, long long dflt, long long *v, size_t i,
-                        pk_error **err) {
+static int dev_json_int(json_t *o, const char *key, long long dflt, long long max, long long *v,
+                        size_t i, pk_error **err) {
   json_t *f = json_object_get(o, key);
   if (f == NULL || json_is_null(f)) {
     *v = dflt;
     return 0;
   }
-  if (!json_is_integer(f) || json_integer_value(f) < 0)
-    return error_set(err, 0, "linux.devices[%zu].%s: expected a non-negative integer", i, key);
+  /* mknod and chown would truncate a bigger value to some other number */
+  if (!json_is_integer(f) || json_integer_value(f) < 0 || json_integer_value(f) > max)
+    return error_set(err, 0, "linux.devices[%zu].%s: expected an integer between 0 and %lld", i,
+                     key, max);
   *v = json_integer_value(f);
   return 0;
 }
@@ -905,8 +918,12 @@ int linux_devices_create(int rootfd, json_t *devices, pk_error **err) {
     cleanup_close int dfd = -1;
     const char *base;
 
-    if (path == NULL || path[0] != '/' || strstr(path, "/../") || type == NULL)
-      return error_set(err, 0, "linux.devices[%zu]: expected an absolute path and a type", i);
+    if (path == NULL || path[0] != '/')
+      return error_set(err, 0, "linux.devices[%zu].path: expected an absolute path", i);
+    if (strstr(path, "/../"))
+      return error_set(err, 0, "linux.devices[%zu].path: \"%s\": \"..\" is not allowed", i, path);
+    if (type == NULL)
+      return error_set(err, 0, "linux.devices[%zu].type: required (c, b, u or p)", i);
     switch (type[0]) {
     case 'c':
     case 'u':
@@ -921,10 +938,12 @@ int linux_devices_create(int rootfd, json_t *devices, pk_error **err) {
     default:
       return error_set(err, 0, "linux.devices[%zu].type: unknown type \"%s\"", i, type);
     }
-    if (dev_json_int(d, "major", 0, &major, i, err) < 0 ||
-        dev_json_int(d, "minor", 0, &minor, i, err) < 0 ||
-        dev_json_int(d, "fileMode", 0666, &mode, i, err) < 0 ||
-        dev_json_int(d, "uid", 0, &uid, i, err) < 0 || dev_json_int(d, "gid", 0, &gid, i, err) < 0)
+    /* the kernel's dev_t: 12 bits of major, 20 of minor */
+    if (dev_json_int(d, "major", 0, 4095, &major, i, err) < 0 ||
+        dev_json_int(d, "minor", 0, 1048575, &minor, i, err) < 0 ||
+        dev_json_int(d, "fileMode", 0666, 07777, &mode, i, err) < 0 ||
+        dev_json_int(d, "uid", 0, 4294967294LL, &uid, i, err) < 0 ||
+        dev_json_int(d, "gid", 0, 4294967294LL, &gid, i, err) < 0)
       return -1;
     dir = strdup(path);
     if (dir == NULL)

@@ -17,8 +17,8 @@ static int log_fd = -1;
 static enum log_format log_fmt = LOG_FORMAT_TEXT;
 static bool log_dbg = false;
 
-int log_init(const char *prog, const char *path, enum log_format format,
-             bool debug, pk_error **err) {
+int log_init(const char *prog, const char *path, enum log_format format, bool debug,
+             pk_error **err) {
   log_prog = prog;
   log_fmt = format;
   log_dbg = debug;
@@ -37,7 +37,9 @@ void log_close(void) {
   log_fd = -1;
 }
 
-bool log_debug_enabled(void) { return log_dbg; }
+bool log_debug_enabled(void) {
+  return log_dbg;
+}
 
 static void log_file_write(const char *level, const char *msg) {
   char ts[64];

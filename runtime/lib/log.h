@@ -12,8 +12,8 @@
 enum log_format { LOG_FORMAT_TEXT, LOG_FORMAT_JSON };
 
 /* prog: "podrun"; path: NULL for none; debug: also log debug lines. */
-int log_init(const char *prog, const char *path, enum log_format format,
-             bool debug, pk_error **err);
+int log_init(const char *prog, const char *path, enum log_format format, bool debug,
+             pk_error **err);
 void log_close(void);
 
 void log_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -1019,6 +1019,13 @@ static int parse_document(struct parser *p, json_t *root) {
   if ((f = get(root, "domainname")) &&
       want_string(p, f, AT(NULL, "domainname"), &s->domainname) < 0)
     return -1;
+  /* sethostname/setdomainname say only EINVAL, late, in the child */
+  if (s->hostname && strlen(s->hostname) > HOST_NAME_MAX)
+    return fail(p, AT(NULL, "hostname"), "expected at most %d characters, got %zu", HOST_NAME_MAX,
+                strlen(s->hostname));
+  if (s->domainname && strlen(s->domainname) > HOST_NAME_MAX)
+    return fail(p, AT(NULL, "domainname"), "expected at most %d characters, got %zu", HOST_NAME_MAX,
+                strlen(s->domainname));
   if ((f = get(root, "mounts")) && parse_mounts(p, f) < 0)
     return -1;
   if ((f = get(root, "hooks")) && parse_hooks(p, f) < 0)

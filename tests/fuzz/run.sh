@@ -52,6 +52,12 @@ if compgen -G 'net/lib/*.c' >/dev/null; then
   fi
 fi
 
+# pod/lib (the pod config writer) needs the net headers; it goes first so
+# that its objects can pull in net/lib and runtime/lib ones.
+if compgen -G 'pod/lib/*.c' >/dev/null && [ "${libdirs[0]}" = net/lib ]; then
+  libdirs=(pod/lib "${libdirs[@]}")
+fi
+
 # One archive per library directory: a target pulls in only the objects it
 # needs, so a half-written file elsewhere does not break every target.
 archives=()
@@ -101,10 +107,11 @@ for t in "${targets[@]}"; do
   fi
   work=$(mktemp -d "${TMPDIR:-/tmp}/podkit-fuzz-$name.XXXXXX")
   mkdir -p "$work/corpus" "$out/crashes/$name"
+  # targets that need files (fuzz_podspec's bundle) make them in $work
   [ -d "tests/fuzz/corpus/$name" ] && cp -R "tests/fuzz/corpus/$name/." "$work/corpus/"
   n_before=$(find "$work/corpus" -type f | wc -l)
   before_crashes=$(ls "$out/crashes/$name" | wc -l)
-  "$bin" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+  PODKIT_FUZZ_TMP=$work "$bin" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
     -artifact_prefix="$out/crashes/$name/" "$work/corpus" >"$log" 2>&1
   rc=$?
   n_after=$(find "$work/corpus" -type f | wc -l)

@@ -1,5 +1,6 @@
-/* Replays every input the podnet fuzz targets ever kept
- * (tests/fuzz/corpus/{hookstate,net_args}, crash regressions included)
+/* Replays every input the podnet, pod and podrun-CLI fuzz targets ever kept
+ * (tests/fuzz/corpus/{hookstate,net_args,podspec,podrun_args}, crash
+ * regressions included)
  * through the targets' own checks, so `make check` (and its ASan build)
  * guards them without clang or libFuzzer.  A broken promise aborts, naming
  * the input first. */
@@ -24,6 +25,8 @@ static const char *replay_input = "";
 #define PODKIT_FUZZ_REPLAY
 #include "../fuzz/fuzz_hookstate.c"
 #include "../fuzz/fuzz_net_args.c"
+#include "../fuzz/fuzz_podrun_args.c"
+#include "../fuzz/fuzz_podspec.c"
 
 static const char *top_dir(void) {
   return unit_top_dir("tests/fuzz/corpus/hookstate");
@@ -83,6 +86,66 @@ TEST(hookstate_corpus_replays) {
 
 TEST(net_args_corpus_replays) {
   CHECK(corpus_replay("net_args", fuzz_net_args_one, unit_failed) >= 10);
+}
+
+TEST(podspec_corpus_replays) {
+  CHECK(corpus_replay("podspec", fuzz_podspec_one, unit_failed) >= 30);
+}
+
+TEST(podrun_args_corpus_replays) {
+  CHECK(corpus_replay("podrun_args", fuzz_podrun_args_one, unit_failed) >= 40);
+}
+
+/* The crash regressions still reach the code they crashed, and are now
+ * refused with a message instead of dropping an argument or overflowing. */
+TEST(podspec_regressions_refused) {
+  static const char *const refused[] = {"generate_arg_not_utf8",        "generate_env_not_utf8",
+                                        "generate_env_empty_key",       "generate_empty_arg0",
+                                        "generate_relative_cwd",        "rewrite_bind_source_long",
+                                        "rewrite_root_path_long_dotdot"};
+  static const char *const accepted[] = {"generate_basic", "rewrite_runc_spec_all",
+                                         "rewrite_bind_sources", "rewrite_net_uts_user"};
+  for (size_t i = 0; i < sizeof(refused) / sizeof(*refused) + sizeof(accepted) / sizeof(*accepted);
+       i++) {
+    bool want_ok = i >= sizeof(refused) / sizeof(*refused);
+    const char *name = want_ok ? accepted[i - sizeof(refused) / sizeof(*refused)] : refused[i];
+    cleanup_free char *text = NULL, *out = NULL;
+    cleanup_error pk_error *err = NULL;
+    size_t len = 0;
+    int rc;
+    text = corpus_file("podspec", name, &len);
+    CHECK(text != NULL && len >= 2);
+    if (text == NULL || len < 2)
+      continue;
+    if (text[0] == '0') {
+      rc = pod_spec_rewrite(text + 2, podspec_bundle_dir(), text[1] & POD_NS_ALL, PODSPEC_NS_DIR,
+                            &out, &err);
+    } else {
+      char *args[8], *env[8], *cwd = NULL;
+      size_t na = 0, ne = 0;
+      for (char *f = text + 1; f < text + len; f += strlen(f) + 1) {
+        if (f[0] == 'a' && na < 8)
+          args[na++] = f + 1;
+        else if (f[0] == 'e' && ne < 8)
+          env[ne++] = f + 1;
+        else if (f[0] == 'c')
+          cwd = f + 1;
+      }
+      rc = pod_spec_generate(podspec_bundle_dir(), env, ne, cwd, args, na, &out, &err);
+    }
+    if ((rc == 0) != want_ok)
+      printf("# %s: %s\n", name, err ? err->msg : "accepted");
+    CHECK((rc == 0) == want_ok);
+  }
+}
+
+TEST(podrun_signal_rt_offsets) {
+  cleanup_error pk_error *err = NULL;
+  int sig = 0;
+  CHECK(container_signal_parse("RTMIN+3", &sig, &err) == 0 && sig == SIGRTMIN + 3);
+  CHECK(container_signal_parse("SIGRTMAX-1", &sig, &err) == 0 && sig == SIGRTMAX - 1);
+  CHECK(container_signal_parse("RTMIN+9223372036854775807", &sig, &err) < 0);
+  CHECK(err && strstr(err->msg, "invalid signal"));
 }
 
 /* The seeds still say what their names say: a corpus of inputs that all

@@ -57,8 +57,12 @@ TEST(state_roundtrip_and_live_status) {
     _exit(0);
   }
   CHECK(state_dir_create(root, "c2", &fd, &err) == 0);
-  struct state st = {.id = "c2", .pid = child, .start_time = proc_start_time(child),
-                     .bundle = "/b", .rootfs = "/b/rootfs", .created = "2026-01-01T00:00:00Z"};
+  struct state st = {.id = "c2",
+                     .pid = child,
+                     .start_time = proc_start_time(child),
+                     .bundle = "/b",
+                     .rootfs = "/b/rootfs",
+                     .created = "2026-01-01T00:00:00Z"};
   st.annotations = json_pack("{s:s}", "k", "v");
   CHECK(state_write(root, &st, &err) == 0);
   json_decref(st.annotations);

@@ -18,7 +18,8 @@ int main(int argc, char **argv) {
   struct sockaddr_un sa = {.sun_family = AF_UNIX};
   char buf[65536], cbuf[CMSG_SPACE(sizeof(int))];
   struct iovec iov = {buf, sizeof(buf) - 1};
-  struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof(cbuf)};
+  struct msghdr m = {
+      .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof(cbuf)};
   struct seccomp_notif_sizes sz;
   int s, c, fd = -1, handled = 0;
   ssize_t n;
