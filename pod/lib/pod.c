@@ -914,6 +914,11 @@ static int member_start(const struct pod_ctx *ctx, const struct pod *p, const ch
 undo:
   if (rm_rf(dir, &e) < 0)
     error_free(&e);
+  /* A `pod rm -f` meanwhile removed the pod (and with it the container's
+   * log, where the runtime's reason was): that is the cause to report. */
+  fmt_buf(path, sizeof(path), "%s/pod.json", p->dir);
+  if (access(path, F_OK) < 0 && errno == ENOENT)
+    error_wrap(err, "pod %s was removed while %s was being added", p->name, cname);
   return error_wrap(err, "add %s to pod %s", cname, p->name);
 }
 
