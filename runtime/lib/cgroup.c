@@ -1578,8 +1578,8 @@ static void dir_leave(struct cg_dir *d, pid_t pid) {
   }
 }
 
-int cgroup_create_start(const char *cgroups_path, const char *id, json_t *resources,
-                        struct cgroup **out, pk_error **err) {
+int cgroup_prepare(const char *cgroups_path, const char *id, json_t *resources, struct cgroup **out,
+                   pk_error **err) {
   cleanup_cgroup struct cgroup *cg = NULL;
   struct res r;
 
@@ -1596,27 +1596,40 @@ int cgroup_create_start(const char *cgroups_path, const char *id, json_t *resour
     return error_set(err, ENOMEM, "create cgroup");
   }
   cgroup_init_dirs(cg);
-  if (cgroup_resolve(cg, cgroups_path, id, err) < 0)
-    goto fail;
+  if (cgroup_resolve(cg, cgroups_path, id, err) < 0) {
+    res_free(&r);
+    if (cg->persisted)
+      error_wrap(err, "cgroup %s", cg->persisted);
+    return -1;
+  }
   cg->need = res_v2_needs(cg, &r);
   if (layout.mode == CGROUP_MODE_V2) /* as runc: every controller, for stats too */
     cg->need = ~0u;
-  for (int i = 0; i < cg->n; i++)
-    if (cg->d[i].h->v2 && dir_make(&cg->d[i], cg->need, err) < 0)
-      goto fail;
   res_free(&r);
   cg->pending = resources ? json_incref(resources) : NULL;
   cg->pending_set = true;
   *out = take_ptr(cg);
   return 0;
+}
 
-fail:
-  for (int i = cg->n - 1; i >= 0; i--)
-    dir_unmake(&cg->d[i]);
-  res_free(&r);
-  if (cg->persisted)
-    error_wrap(err, "cgroup %s", cg->persisted);
-  return -1;
+int cgroup_make_start(struct cgroup *cg, pk_error **err) {
+  for (int i = 0; i < cg->n; i++)
+    if (cg->d[i].h->v2 && dir_make(&cg->d[i], cg->need, err) < 0) {
+      for (int k = cg->n - 1; k >= 0; k--)
+        dir_unmake(&cg->d[k]);
+      return error_wrap(err, "cgroup %s", cg->persisted);
+    }
+  return 0;
+}
+
+int cgroup_create_start(const char *cgroups_path, const char *id, json_t *resources,
+                        struct cgroup **out, pk_error **err) {
+  cleanup_cgroup struct cgroup *cg = NULL;
+
+  if (cgroup_prepare(cgroups_path, id, resources, &cg, err) < 0 || cgroup_make_start(cg, err) < 0)
+    return -1;
+  *out = take_ptr(cg);
+  return 0;
 }
 
 int cgroup_create_finish(struct cgroup *cg, pk_error **err) {

@@ -70,6 +70,13 @@ int cgroup_create(const char *cgroups_path, const char *id, json_t *resources, p
  * removed again; cgroup_path() is valid after _start. */
 int cgroup_create_start(const char *cgroups_path, const char *id, json_t *resources,
                         struct cgroup **out, pk_error **err);
+/* cgroup_create_start() in two steps, for a caller that records the path
+ * (cgroup_path(), valid after _prepare) before anything exists: _prepare
+ * validates and resolves and makes nothing; _make_start makes the cgroup2
+ * directory, and on failure removes what it made. */
+int cgroup_prepare(const char *cgroups_path, const char *id, json_t *resources, struct cgroup **out,
+                   pk_error **err);
+int cgroup_make_start(struct cgroup *cg, pk_error **err);
 int cgroup_create_finish(struct cgroup *cg, pk_error **err);
 
 /* Re-open a cgroup from its persisted form (see cgroup_path()). */

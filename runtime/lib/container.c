@@ -804,27 +804,23 @@ static int create_internal(const struct container_opts *o, struct created *cr, p
    * namespace: relative paths are podrun's own cgroup.
    * A podrun killed from the first mkdir on would leave the cgroup (and a
    * child in it) with nothing naming it: a state.json without a pid
-   * (status "creating") comes first and tells `delete -f` where it is.  An
-   * absolute or the default cgroupsPath is known before the mkdir, a
-   * relative one once resolved. */
+   * (status "creating") that names the resolved path comes first and tells
+   * `delete -f` where it is. */
   {
-    const char *cp = c.spec->cgroups_path;
-    cleanup_free char *def = NULL;
     struct state pre = {.id = (char *)o->id, .bundle = c.bundle, .rootfs = c.rootfs};
-    if ((cp == NULL || *cp == '\0') && asprintf(&def, "/podrun/%s", o->id) > 0)
-      cp = def;
-    pre.cgroup_path = (char *)cp;
-    pre.owner = getuid();
-    if (cp && cp[0] == '/' && state_write(o->root, &pre, err) < 0)
-      goto out;
+    struct cgroup *cg = NULL;
     json_t *res = cgroup_resources_with_devices(c.spec->resources, c.spec->devices, err);
-    int r = res ? cgroup_create_start(c.spec->cgroups_path, o->id, res, &c.cg, err) : -1;
+    int r = res ? cgroup_prepare(c.spec->cgroups_path, o->id, res, &cg, err) : -1;
     json_decref(res);
     if (r < 0)
       goto out;
-    pre.cgroup_path = (char *)cgroup_path(c.cg);
-    if ((cp == NULL || cp[0] != '/') && state_write(o->root, &pre, err) < 0)
+    pre.cgroup_path = (char *)cgroup_path(cg);
+    pre.owner = getuid();
+    if (state_write(o->root, &pre, err) < 0 || cgroup_make_start(cg, err) < 0) {
+      cgroup_free(cg);
       goto out;
+    }
+    c.cg = cg;
   }
   /* A joined cgroup namespace limits where its members may move
    * processes, and a new user namespace where its root may write: then
