@@ -1661,10 +1661,11 @@ static int forwards_collect(const struct podnet_ctx *ctx, const char *id, bool f
 }
 
 /* Every forward whose element comment names id: a dump of both maps. */
-static int del_by_id_scan(const struct podnet_ctx *ctx, const char *id, size_t *n_removed,
-                          pk_error **err) {
+/* The forwards of id (NULL: all) in both maps, as a plain array. */
+static int forwards_get(const struct podnet_ctx *ctx, const char *id, struct nft_forward **out,
+                        size_t *n, pk_error **err) {
   struct collect c;
-  cleanup_free struct nft_forward *v = NULL;
+  struct nft_forward *v;
 
   if (forwards_collect(ctx, id, true, &c, err) < 0)
     return -1;
@@ -1675,8 +1676,18 @@ static int del_by_id_scan(const struct podnet_ctx *ctx, const char *id, size_t *
   }
   for (size_t i = 0; i < c.n; i++)
     v[i] = c.v[i].fw;
-  *n_removed = c.n;
   free(c.v);
+  *out = v;
+  *n = c.n;
+  return 0;
+}
+
+static int del_by_id_scan(const struct podnet_ctx *ctx, const char *id, size_t *n_removed,
+                          pk_error **err) {
+  cleanup_free struct nft_forward *v = NULL;
+
+  if (forwards_get(ctx, id, &v, n_removed, err) < 0)
+    return -1;
   return fwd_del_commit(ctx, v, *n_removed, err);
 }
 
@@ -1748,27 +1759,12 @@ static int fw_cmp(const void *a, const void *b) {
 
 int nft_forward_list(const struct podnet_ctx *ctx, struct nft_forward **out, size_t *n,
                      pk_error **err) {
-  struct collect c;
-  struct nft_forward *v;
-
   *out = NULL;
   *n = 0;
-  if (table_name_check(ctx, err) < 0)
+  if (table_name_check(ctx, err) < 0 || forwards_get(ctx, NULL, out, n, err) < 0)
     return -1;
-  if (forwards_collect(ctx, NULL, true, &c, err) < 0)
-    return -1;
-  v = calloc(c.n ? c.n : 1, sizeof(*v));
-  if (v == NULL) {
-    free(c.v);
-    return error_set(err, ENOMEM, "forwards");
-  }
-  for (size_t i = 0; i < c.n; i++)
-    v[i] = c.v[i].fw;
-  free(c.v);
-  if (c.n > 1) /* qsort's base must not be NULL, even for 0 elements */
-    qsort(v, c.n, sizeof(*v), fw_cmp);
-  *out = v;
-  *n = c.n;
+  if (*n > 1) /* qsort's base must not be NULL, even for 0 elements */
+    qsort(*out, *n, sizeof(**out), fw_cmp);
   return 0;
 }
 

@@ -167,31 +167,48 @@ static int strcmpp(const void *a, const void *b) {
   return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-int bridge_rec_list(const struct podnet_ctx *ctx, struct bridge_rec **out, size_t *n,
-                    pk_error **err) {
+/* The records in SUB/ (NAME.json), sorted by name, read by `read` into an
+ * array of `size`-byte records; unreadable ones are skipped. */
+typedef int (*rec_read_fn)(const struct podnet_ctx *, const char *, void *, pk_error **);
+static int rec_list(const struct podnet_ctx *ctx, const char *sub, size_t size, rec_read_fn read,
+                    void **out, size_t *n, pk_error **err) {
   char dir[PATH_MAX];
   char **names = NULL;
   size_t nn = 0, k = 0;
-  struct bridge_rec *v;
+  char *v;
 
-  state_path(ctx, dir, sizeof(dir), "bridges", NULL, "");
+  state_path(ctx, dir, sizeof(dir), sub, NULL, "");
   if (names_in(dir, ".json", &names, &nn, err) < 0)
     return -1;
   if (nn > 1)
     qsort(names, nn, sizeof(char *), strcmpp);
-  v = calloc(nn + 1, sizeof(*v));
+  v = calloc(nn + 1, size);
   for (size_t i = 0; i < nn; i++) {
     pk_error *e = NULL;
-    if (v && bridge_rec_read(ctx, names[i], &v[k], &e) == 0)
+    if (v && read(ctx, names[i], v + k * size, &e) == 0)
       k++;
     error_free(&e);
     free(names[i]);
   }
   free(names);
   if (v == NULL)
-    return error_set(err, ENOMEM, "list bridges");
+    return error_set(err, ENOMEM, "list %s", sub);
   *out = v;
   *n = k;
+  return 0;
+}
+
+static int bridge_rec_read_any(const struct podnet_ctx *ctx, const char *name, void *rec,
+                               pk_error **err) {
+  return bridge_rec_read(ctx, name, rec, err);
+}
+
+int bridge_rec_list(const struct podnet_ctx *ctx, struct bridge_rec **out, size_t *n,
+                    pk_error **err) {
+  void *v = NULL;
+  if (rec_list(ctx, "bridges", sizeof(**out), bridge_rec_read_any, &v, n, err) < 0)
+    return -1;
+  *out = v;
   return 0;
 }
 
@@ -338,29 +355,14 @@ int lease_remove(const struct podnet_ctx *ctx, const char *id, pk_error **err) {
   return 0;
 }
 
-int lease_list(const struct podnet_ctx *ctx, struct lease **out, size_t *n, pk_error **err) {
-  char dir[PATH_MAX];
-  char **names = NULL;
-  size_t nn = 0, k = 0;
-  struct lease *v;
+static int lease_read_any(const struct podnet_ctx *ctx, const char *id, void *rec, pk_error **err) {
+  return lease_read(ctx, id, rec, err);
+}
 
-  state_path(ctx, dir, sizeof(dir), "leases", NULL, "");
-  if (names_in(dir, ".json", &names, &nn, err) < 0)
+int lease_list(const struct podnet_ctx *ctx, struct lease **out, size_t *n, pk_error **err) {
+  void *v = NULL;
+  if (rec_list(ctx, "leases", sizeof(**out), lease_read_any, &v, n, err) < 0)
     return -1;
-  if (nn > 1)
-    qsort(names, nn, sizeof(char *), strcmpp);
-  v = calloc(nn + 1, sizeof(*v));
-  for (size_t i = 0; i < nn; i++) {
-    pk_error *e = NULL;
-    if (v && lease_read(ctx, names[i], &v[k], &e) == 0)
-      k++;
-    error_free(&e);
-    free(names[i]);
-  }
-  free(names);
-  if (v == NULL)
-    return error_set(err, ENOMEM, "list leases");
   *out = v;
-  *n = k;
   return 0;
 }

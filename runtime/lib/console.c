@@ -38,7 +38,7 @@ int console_fd_send(int sock, int fd, const char *name, pk_error **err) {
   return 0;
 }
 
-int console_pty_setup(int sock, unsigned rows, unsigned cols, pk_error **err) {
+int console_pty_setup(int sock, unsigned rows, unsigned cols, bool bind_console, pk_error **err) {
   cleanup_close int master = -1;
   cleanup_close int slave = -1;
   char slave_path[64];
@@ -64,7 +64,7 @@ int console_pty_setup(int sock, unsigned rows, unsigned cols, pk_error **err) {
     if (ioctl(slave, TIOCSWINSZ, &ws) < 0)
       return error_set(err, errno, "set the console size");
   }
-  {
+  if (bind_console) {
     int t = open("/dev/console", O_CREAT | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (t >= 0)
       close(t);

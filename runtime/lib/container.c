@@ -397,7 +397,7 @@ static __attribute__((noreturn)) void child_main(struct create_ctx *c) {
     child_fail(sock, &err);
   }
   if (c->console_fd >= 0) {
-    if (console_pty_setup(c->console_fd, p->console_height, p->console_width, &err) < 0)
+    if (console_pty_setup(c->console_fd, p->console_height, p->console_width, true, &err) < 0)
       child_fail(sock, &err);
     close(c->console_fd);
   }

@@ -387,43 +387,6 @@ static __attribute__((noreturn)) void child_fail(int sock, pk_error **err) {
   _exit(255);
 }
 
-/* A pty of the container's devpts (so the process's terminal lives in its
- * mount namespace), master to the console socket, slave as stdio and
- * controlling terminal.  Unlike the init's console it is not bound onto
- * /dev/console: that stays the container's. */
-static int pty_setup(int sock, const struct spec_process *p, pk_error **err) {
-  cleanup_close int master = -1;
-  cleanup_close int slave = -1;
-  char slave_path[64];
-  int unlock = 0, n = 0;
-
-  master = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
-  if (master < 0)
-    return error_set(err, errno, "open /dev/ptmx");
-  if (ioctl(master, TIOCSPTLCK, &unlock) < 0 || ioctl(master, TIOCGPTN, &n) < 0)
-    return error_set(err, errno, "set up the pty");
-  snprintf(slave_path, sizeof(slave_path), "/dev/pts/%d", n);
-  slave = ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
-  if (slave < 0)
-    slave = open(slave_path, O_RDWR | O_NOCTTY | O_CLOEXEC);
-  if (slave < 0)
-    return error_set(err, errno, "open %s", slave_path);
-  if (p->console_height || p->console_width) {
-    struct winsize ws = {.ws_row = (unsigned short)p->console_height,
-                         .ws_col = (unsigned short)p->console_width};
-    if (ioctl(slave, TIOCSWINSZ, &ws) < 0)
-      return error_set(err, errno, "set the console size");
-  }
-  if (console_fd_send(sock, master, "/dev/ptmx", err) < 0)
-    return -1;
-  for (int fd = 0; fd <= 2; fd++)
-    if (dup2(slave, fd) < 0)
-      return error_set(err, errno, "dup the pty onto fd %d", fd);
-  if (ioctl(0, TIOCSCTTY, 0) < 0)
-    return error_set(err, errno, "make the pty the controlling terminal");
-  return 0;
-}
-
 static int seccomp_install(struct exec_ctx *c, pk_error **err) {
   int listener = -1;
   if (seccomp_filter_install(c->prog, &listener, err) < 0)
@@ -494,7 +457,9 @@ static __attribute__((noreturn)) void exec_child(struct exec_ctx *c) {
     child_fail(sock, &err);
   }
   if (c->console_fd >= 0) {
-    if (pty_setup(c->console_fd, p, &err) < 0)
+    /* a pty of the container's devpts (its terminal lives in its mount
+     * namespace); /dev/console stays the init's */
+    if (console_pty_setup(c->console_fd, p->console_height, p->console_width, false, &err) < 0)
       child_fail(sock, &err);
     close(c->console_fd);
   }
